@@ -1,0 +1,361 @@
+package dev.dragonfly.intake;
+
+import dev.dragonfly.intake.judgments.HeaderMapping;
+import dev.dragonfly.intake.judgments.JudgmentLoader;
+import dev.dragonfly.intake.judgments.JudgmentValidator;
+import dev.dragonfly.intake.judgments.ValidatedRow;
+import dev.dragonfly.intake.csv.CsvReader;
+import java.io.IOException;
+import java.io.InputStream;
+import java.math.BigDecimal;
+import java.math.RoundingMode;
+import java.security.DigestInputStream;
+import java.security.MessageDigest;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.time.Clock;
+import java.time.LocalDate;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.HashMap;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.TimeUnit;
+import org.jdbi.v3.core.Handle;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One claimed attempt at one batch. A reader thread streams, hashes, parses and validates the
+ * file into chunks while this thread loads them, so parsing overlaps with loading. All target
+ * writes happen in one load transaction that commits together with the batch's completion,
+ * fenced by the owner token: a crash or a lost claim leaves the target untouched.
+ */
+final class BatchRun {
+  private static final Logger log = LoggerFactory.getLogger(BatchRun.class);
+  private static final int CHUNKS_AHEAD = 4;
+
+  private final Database database;
+  private final IntakeConfig config;
+  private final BatchStore batches;
+  private final Handle control;
+  private final Claim.Claimed claim;
+  private final ObjectRef ref;
+  private final SourceProfile profile;
+  private final boolean dryRun;
+  private final BigDecimal threshold;
+  private final Clock clock;
+  private final IntakeHooks hooks;
+
+  private final BlockingQueue<Chunk> chunks = new ArrayBlockingQueue<>(CHUNKS_AHEAD);
+  private volatile boolean cancelled;
+  private volatile HeaderMapping header;
+  private volatile String sha256;
+  private volatile long bytesRead;
+  private long total;
+  private long invalid;
+  private final Map<ErrorCode, Long> errorsByCode = new EnumMap<>(ErrorCode.class);
+  private final long startedNanos = System.nanoTime();
+
+  BatchRun(Database database, IntakeConfig config, BatchStore batches, Handle control, Claim.Claimed claim,
+           ObjectRef ref, SourceProfile profile, boolean dryRun, BigDecimal threshold, Clock clock,
+           IntakeHooks hooks) {
+    this.database = database;
+    this.config = config;
+    this.batches = batches;
+    this.control = control;
+    this.claim = claim;
+    this.ref = ref;
+    this.profile = profile;
+    this.dryRun = dryRun;
+    this.threshold = threshold;
+    this.clock = clock;
+    this.hooks = hooks;
+  }
+
+  /** A slice of validated rows, or the end of input, or the reader's failure. */
+  private record Chunk(List<ValidatedRow> rows, Throwable failure) {
+    static final Chunk END = new Chunk(List.of(), null);
+  }
+
+  IntakeResult run(InputStream input) {
+    Thread reader = new Thread(() -> read(input), "intake-reader-" + claim.batchId());
+    reader.setDaemon(true);
+    try (Heartbeat heartbeat = new Heartbeat(batches, control, claim, config.heartbeatInterval());
+         Connection load = database.connection()) {
+      prepare(load);
+      reader.start();
+      try {
+        return loadAndFinish(load, heartbeat);
+      } catch (FileRejectedException e) {
+        rollbackQuietly(load);
+        return reject(e.error());
+      } catch (ClaimLostException e) {
+        rollbackQuietly(load);
+        throw e;
+      } catch (SQLException | IOException | RuntimeException e) {
+        rollbackQuietly(load);
+        throw giveBack(e);
+      }
+    } catch (SQLException e) {
+      throw giveBack(e);
+    } finally {
+      cancelled = true;
+      reader.interrupt();
+    }
+  }
+
+  private void prepare(Connection load) throws SQLException {
+    load.setAutoCommit(false);
+    try (var st = load.createStatement()) {
+      // A paused worker's open transaction ends before anyone may take its batch over.
+      st.execute("SET idle_in_transaction_session_timeout = " + config.idleInTransactionTimeout().toMillis());
+    }
+  }
+
+  private IntakeResult loadAndFinish(Connection load, Heartbeat heartbeat) throws SQLException, IOException {
+    JudgmentLoader loader = new JudgmentLoader(load, claim.batchId(), ref.source(), dryRun);
+    long loadedRows = 0;
+    while (true) {
+      Chunk chunk = take();
+      if (chunk.failure() != null) throw rethrow(chunk.failure());
+      if (chunk == Chunk.END) break;
+      heartbeat.checkClaim();
+      List<ValidatedRow> valid = dropDuplicatesWithinChunk(chunk.rows());
+      loader.load(valid);
+      count(chunk.rows());
+      loadedRows += chunk.rows().size();
+      hooks.afterChunk(claim.batchId(), loadedRows);
+    }
+    advance("validating");
+    if (!dryRun) {
+      var original = sameContentCompleted(load);
+      if (original != null) return duplicateOf(load, original);
+    }
+    BigDecimal errorRate = total == 0 ? BigDecimal.ZERO
+        : BigDecimal.valueOf(invalid * 100).divide(BigDecimal.valueOf(total), 6, RoundingMode.HALF_UP);
+    if (errorRate.compareTo(threshold) > 0) {
+      throw new FileRejectedException(ErrorCode.ERROR_RATE_EXCEEDED, null, rateReason(errorRate));
+    }
+    advance("inserting");
+    JudgmentLoader.Outcome outcome = dryRun ? loader.preview() : loader.merge();
+    BatchCounts counts = new BatchCounts(total, total - invalid, invalid, outcome.inserted(), outcome.updated(),
+        outcome.unchanged());
+    if (!counts.reconciles()) throw new IllegalStateException("counts do not reconcile: " + counts);
+    heartbeat.close();
+    if (dryRun) load.rollback(); // a dry run writes nothing to the target, only its own batch row
+    if (!BatchStore.complete(load, claim, counts, sha256, bytesRead)) {
+      load.rollback();
+      throw new ClaimLostException(claim.batchId(), claim.attempt());
+    }
+    load.commit();
+    log.info("batch {} source={} sha256={} completed{}: total={} invalid={} inserted={} updated={} unchanged={}",
+        claim.batchId(), ref.source(), sha256, dryRun ? " (dry run)" : "", counts.total(), counts.invalid(),
+        counts.inserted(), counts.updated(), counts.unchanged());
+    return result(IntakeResult.COMPLETED, counts, null, null);
+  }
+
+  /** A later row repeating a case number of this chunk is a duplicate; earlier chunks are the loader's job. */
+  private List<ValidatedRow> dropDuplicatesWithinChunk(List<ValidatedRow> rows) {
+    Map<String, Long> first = new HashMap<>(rows.size() * 2);
+    List<ValidatedRow> valid = new ArrayList<>(rows.size());
+    for (ValidatedRow row : rows) {
+      if (!row.isValid()) continue;
+      Long earlier = first.putIfAbsent(row.caseNumber(), row.recordNumber());
+      if (earlier != null) {
+        row.addError("case_number", ErrorCode.DUPLICATE_CASE_NUMBER,
+            "case_number already appears in record " + earlier + " of this file; only the first is loaded");
+      } else {
+        valid.add(row);
+      }
+    }
+    return valid;
+  }
+
+  private void count(List<ValidatedRow> rows) {
+    List<RowError> errors = new ArrayList<>();
+    for (ValidatedRow row : rows) {
+      total++;
+      if (row.isValid()) continue;
+      invalid++;
+      for (RowError e : row.errors()) {
+        errors.add(e);
+        errorsByCode.merge(e.code(), 1L, Long::sum);
+      }
+    }
+    recordErrors(errors);
+  }
+
+  private void recordErrors(List<RowError> errors) {
+    if (errors.isEmpty()) return;
+    synchronized (control) {
+      RowErrors.append(control, claim.batchId(), claim.attempt(), errors);
+    }
+  }
+
+  private Long sameContentCompleted(Connection load) throws SQLException {
+    // Serialises batches of identical content so that only the first one loads.
+    try (var ps = load.prepareStatement("SELECT pg_advisory_xact_lock(hashtextextended(? || ':' || ?, 0))")) {
+      ps.setString(1, ref.source());
+      ps.setString(2, sha256);
+      ps.execute();
+    }
+    synchronized (control) {
+      return batches.completedWithContent(control, ref.source(), sha256, claim.batchId()).orElse(null);
+    }
+  }
+
+  private IntakeResult duplicateOf(Connection load, long original) throws SQLException {
+    load.rollback();
+    boolean marked;
+    synchronized (control) {
+      marked = batches.markDuplicate(control, claim, original, sha256, bytesRead);
+    }
+    if (!marked) throw new ClaimLostException(claim.batchId(), claim.attempt());
+    log.info("batch {} source={} sha256={} has the content of completed batch {}: nothing loaded",
+        claim.batchId(), ref.source(), sha256, original);
+    return IntakeResult.withoutRows(claim.batchId(), ref, IntakeResult.DUPLICATE, original, null);
+  }
+
+  private String rateReason(BigDecimal rate) {
+    String shown = rate.setScale(1, RoundingMode.HALF_UP).toPlainString();
+    String limit = threshold.setScale(1, RoundingMode.HALF_UP).toPlainString();
+    if (shown.equals(limit)) { // 10.04% > 10.0% must not read "10.0% > 10.0%"
+      shown = rate.setScale(2, RoundingMode.HALF_UP).toPlainString();
+      limit = threshold.setScale(2, RoundingMode.HALF_UP).toPlainString();
+    }
+    return "error rate " + shown + "% > " + limit + "% threshold";
+  }
+
+  private IntakeResult reject(RowError error) {
+    String reason = error.code() == ErrorCode.ERROR_RATE_EXCEEDED ? error.message()
+        : error.code() + ": " + error.message();
+    errorsByCode.merge(error.code(), 1L, Long::sum);
+    BatchCounts counts = new BatchCounts(total, total - invalid, invalid, 0, 0, 0);
+    boolean rejected;
+    synchronized (control) {
+      RowErrors.append(control, claim.batchId(), claim.attempt(), List.of(error));
+      rejected = batches.reject(control, claim, reason, counts, sha256, bytesRead);
+    }
+    if (!rejected) throw new ClaimLostException(claim.batchId(), claim.attempt());
+    log.info("batch {} source={} sha256={} rejected: {}", claim.batchId(), ref.source(), sha256, error.code());
+    return result(IntakeResult.FAILED, counts, reason, null);
+  }
+
+  private RuntimeException giveBack(Exception e) {
+    String what = e.getClass().getSimpleName() + ": " + e.getMessage();
+    log.warn("batch {} source={} attempt {} failed and was released for a retry: {}", claim.batchId(),
+        ref.source(), claim.attempt(), what);
+    try {
+      synchronized (control) {
+        batches.release(control, claim, what);
+      }
+    } catch (RuntimeException releaseFailed) {
+      e.addSuppressed(releaseFailed); // the database is gone: the stale window will free the claim
+    }
+    if (e instanceof IntakeException ie) return ie;
+    return new IntakeFailedException("batch " + claim.batchId() + " could not be loaded: " + what, e);
+  }
+
+  private void advance(String status) {
+    boolean advanced;
+    synchronized (control) {
+      advanced = batches.advance(control, claim, status);
+    }
+    if (!advanced) throw new ClaimLostException(claim.batchId(), claim.attempt());
+  }
+
+  private IntakeResult result(String status, BatchCounts counts, String reason, Long duplicateOf) {
+    Map<String, Long> byCode = new LinkedHashMap<>();
+    errorsByCode.forEach((code, n) -> byCode.put(code.name(), n));
+    HeaderMapping h = header;
+    return new IntakeResult(claim.batchId(), ref.source(), ref.key(), status, dryRun, claim.attempt(),
+        counts.total(), counts.valid(), counts.invalid(), counts.inserted(), counts.updated(), counts.unchanged(),
+        byCode, reason, duplicateOf, sha256, bytesRead, h == null ? List.of() : h.ignoredColumns(),
+        TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startedNanos));
+  }
+
+  // ---- the reader thread ----
+
+  private void read(InputStream input) {
+    try {
+      MessageDigest digest = MessageDigest.getInstance("SHA-256");
+      LimitedInputStream limited = new LimitedInputStream(input, profile.maxFileBytes());
+      DigestInputStream hashing = new DigestInputStream(limited, digest);
+      try {
+        CsvReader csv = new CsvReader(hashing);
+        if (!csv.next()) throw HeaderMapping.emptyFile();
+        HeaderMapping mapping = HeaderMapping.resolve(csv.fields(), csv.fieldCount(), profile);
+        header = mapping;
+        JudgmentValidator validator = new JudgmentValidator(mapping, profile, LocalDate.now(clock));
+        List<ValidatedRow> rows = new ArrayList<>(config.chunkRows());
+        long dataRows = 0;
+        while (csv.next()) {
+          if (++dataRows > profile.maxRows()) {
+            throw new FileRejectedException(ErrorCode.FILE_TOO_LARGE, csv.recordNumber(), "the file has more than "
+                + profile.maxRows() + " data rows, the limit of its source profile; split it into smaller files");
+          }
+          rows.add(validator.validate(csv));
+          if (rows.size() == config.chunkRows()) {
+            put(new Chunk(rows, null));
+            rows = new ArrayList<>(config.chunkRows());
+          }
+        }
+        if (dataRows == 0) {
+          throw new FileRejectedException(ErrorCode.EMPTY_FILE, null,
+              "the file has a header but no data rows");
+        }
+        put(new Chunk(rows, null));
+      } finally {
+        // hash what was read even when rejected, so the batch records which content it judged
+        sha256 = HexFormat.of().formatHex(digest.digest());
+        bytesRead = limited.count();
+      }
+      put(Chunk.END);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } catch (Throwable t) {
+      try {
+        put(new Chunk(List.of(), t));
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
+  }
+
+  private void put(Chunk chunk) throws InterruptedException {
+    while (!cancelled) {
+      if (chunks.offer(chunk, 100, TimeUnit.MILLISECONDS)) return;
+    }
+    throw new InterruptedException("batch abandoned");
+  }
+
+  private Chunk take() throws IOException {
+    try {
+      return chunks.take();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IOException("interrupted while waiting for the file", e);
+    }
+  }
+
+  private static RuntimeException rethrow(Throwable failure) throws IOException {
+    if (failure instanceof FileRejectedException f) throw f;
+    if (failure instanceof IOException io) throw io;
+    if (failure instanceof RuntimeException r) throw r;
+    if (failure instanceof Error err) throw err;
+    throw new IOException(failure);
+  }
+
+  private static void rollbackQuietly(Connection load) {
+    try {
+      load.rollback();
+    } catch (SQLException ignored) {
+      // the connection is broken; closing it ends the transaction anyway
+    }
+  }
+}

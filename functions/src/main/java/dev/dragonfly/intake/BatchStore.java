@@ -1,0 +1,212 @@
+package dev.dragonfly.intake;
+
+import java.math.BigDecimal;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+import java.util.UUID;
+import org.jdbi.v3.core.Handle;
+import org.jdbi.v3.core.Jdbi;
+import org.jdbi.v3.core.mapper.reflect.ConstructorMapper;
+
+/**
+ * Batch bookkeeping in {@code intake.batches}: the claim, the heartbeat and every status change.
+ * Each write after the claim is fenced by the owner token, so a worker that lost its claim
+ * changes nothing.
+ */
+public final class BatchStore {
+  static final String PROCESSING = "('staging', 'validating', 'inserting')";
+
+  private final Jdbi jdbi;
+
+  public BatchStore(Jdbi jdbi) {
+    this.jdbi = jdbi;
+    jdbi.registerRowMapper(ConstructorMapper.factory(Batch.class));
+  }
+
+  /**
+   * Claims the object version atomically. The INSERT is arbitrated by the unique index
+   * {@code batches_one_per_object}; losing it, the worker may take over a released batch or
+   * one whose heartbeat has been silent for {@code staleAfter}, or else learns who holds it.
+   */
+  public Claim claim(Handle h, ObjectRef ref, BigDecimal thresholdPercent, Duration staleAfter) {
+    UUID token = UUID.randomUUID();
+    while (true) {
+      Optional<Long> inserted = h.createQuery("""
+              INSERT INTO intake.batches (source, object_key, object_version, status, owner_token,
+                                          heartbeat_at, started_at, error_threshold_percent)
+              VALUES (:source, :key, :version, 'staging', :token, now(), now(), :threshold)
+              ON CONFLICT (source, object_key, object_version) WHERE status <> 'duplicate' AND NOT dry_run
+              DO NOTHING
+              RETURNING id""")
+          .bind("source", ref.source()).bind("key", ref.key()).bind("version", ref.version())
+          .bind("token", token).bind("threshold", thresholdPercent)
+          .mapTo(Long.class).findOne();
+      if (inserted.isPresent()) return new Claim.Claimed(inserted.get(), 1, token, false);
+
+      Optional<Claim.Claimed> takeover = h.createQuery("""
+              UPDATE intake.batches
+              SET status = 'staging', attempt = attempt + 1, owner_token = :token, heartbeat_at = now(),
+                  started_at = now(), error_threshold_percent = :threshold, last_error = NULL
+              WHERE source = :source AND object_key = :key AND object_version = :version
+                AND status <> 'duplicate' AND NOT dry_run
+                AND (status = 'uploaded'
+                     OR (status IN""" + PROCESSING + """
+                          AND heartbeat_at < now() - make_interval(secs => :staleSeconds)))
+              RETURNING id, attempt""")
+          .bind("source", ref.source()).bind("key", ref.key()).bind("version", ref.version())
+          .bind("token", token).bind("threshold", thresholdPercent)
+          .bind("staleSeconds", staleAfter.toMillis() / 1000.0)
+          .map((rs, ctx) -> new Claim.Claimed(rs.getLong("id"), rs.getInt("attempt"), token, true))
+          .findOne();
+      if (takeover.isPresent()) return takeover.get();
+
+      Optional<Batch> existing = h.createQuery("SELECT " + Batch.COLUMNS + """
+               FROM intake.batches
+              WHERE source = :source AND object_key = :key AND object_version = :version
+                AND status <> 'duplicate' AND NOT dry_run""")
+          .bind("source", ref.source()).bind("key", ref.key()).bind("version", ref.version())
+          .mapTo(Batch.class).findOne();
+      // released or re-driven between our statements: try again
+      if (existing.isEmpty() || existing.get().status().equals("uploaded")) continue;
+      Batch batch = existing.get();
+      if (isProcessing(batch.status())) {
+        return new Claim.InProgress(batch.id());
+      }
+      long duplicate = recordDuplicate(h, ref, batch.id(), thresholdPercent);
+      return new Claim.Duplicate(duplicate, batch.id(), batch.status());
+    }
+  }
+
+  /** Starts a dry run: a batch of its own that never claims the object. */
+  public Claim.Claimed startDryRun(Handle h, ObjectRef ref, BigDecimal thresholdPercent) {
+    UUID token = UUID.randomUUID();
+    long id = h.createQuery("""
+            INSERT INTO intake.batches (source, object_key, object_version, status, dry_run, owner_token,
+                                        heartbeat_at, started_at, error_threshold_percent)
+            VALUES (:source, :key, :version, 'staging', true, :token, now(), now(), :threshold)
+            RETURNING id""")
+        .bind("source", ref.source()).bind("key", ref.key()).bind("version", ref.version())
+        .bind("token", token).bind("threshold", thresholdPercent)
+        .mapTo(Long.class).one();
+    return new Claim.Claimed(id, 1, token, false);
+  }
+
+  private static long recordDuplicate(Handle h, ObjectRef ref, long originalId, BigDecimal thresholdPercent) {
+    return h.createQuery("""
+            INSERT INTO intake.batches (source, object_key, object_version, status, duplicate_of,
+                                        error_threshold_percent, started_at, finished_at)
+            VALUES (:source, :key, :version, 'duplicate', :original, :threshold, now(), now())
+            RETURNING id""")
+        .bind("source", ref.source()).bind("key", ref.key()).bind("version", ref.version())
+        .bind("original", originalId).bind("threshold", thresholdPercent)
+        .mapTo(Long.class).one();
+  }
+
+  static boolean isProcessing(String status) {
+    return status.equals("staging") || status.equals("validating") || status.equals("inserting");
+  }
+
+  /** Refreshes the heartbeat; false when the claim was lost. */
+  public boolean heartbeat(Handle h, Claim.Claimed claim) {
+    return h.createUpdate("UPDATE intake.batches SET heartbeat_at = now() "
+            + "WHERE id = :id AND owner_token = :token AND status IN " + PROCESSING)
+        .bind("id", claim.batchId()).bind("token", claim.token()).execute() == 1;
+  }
+
+  /** Moves the batch to another processing status; false when the claim was lost. */
+  public boolean advance(Handle h, Claim.Claimed claim, String status) {
+    return h.createUpdate("UPDATE intake.batches SET status = :status, heartbeat_at = now() "
+            + "WHERE id = :id AND owner_token = :token AND status IN " + PROCESSING)
+        .bind("status", status).bind("id", claim.batchId()).bind("token", claim.token()).execute() == 1;
+  }
+
+  /** Marks the content duplicate of a completed batch; false when the claim was lost. */
+  public boolean markDuplicate(Handle h, Claim.Claimed claim, long originalId, String sha256, long bytes) {
+    return h.createUpdate("""
+            UPDATE intake.batches
+            SET status = 'duplicate', duplicate_of = :original, content_sha256 = :sha, bytes_read = :bytes,
+                owner_token = NULL, finished_at = now()
+            WHERE id = :id AND owner_token = :token AND status IN""" + PROCESSING)
+        .bind("original", originalId).bind("sha", sha256).bind("bytes", bytes)
+        .bind("id", claim.batchId()).bind("token", claim.token()).execute() == 1;
+  }
+
+  /** Records a rejected file: status failed, the reason, what was counted; false when the claim was lost. */
+  public boolean reject(Handle h, Claim.Claimed claim, String reason, BatchCounts counts, String sha256, long bytes) {
+    return h.createUpdate("""
+            UPDATE intake.batches
+            SET status = 'failed', rejection_reason = :reason, content_sha256 = :sha, bytes_read = :bytes,
+                rows_total = :total, rows_valid = :valid, rows_invalid = :invalid,
+                rows_inserted = 0, rows_updated = 0, rows_unchanged = 0,
+                owner_token = NULL, finished_at = now()
+            WHERE id = :id AND owner_token = :token AND status IN""" + PROCESSING)
+        .bind("reason", reason).bind("sha", sha256).bind("bytes", bytes)
+        .bind("total", counts.total()).bind("valid", counts.valid()).bind("invalid", counts.invalid())
+        .bind("id", claim.batchId()).bind("token", claim.token()).execute() == 1;
+  }
+
+  /**
+   * Gives the batch back after a failure that was not the file's fault (database or I/O):
+   * status {@code uploaded}, claimable at once by a retry. A no-op when the claim was lost.
+   */
+  public void release(Handle h, Claim.Claimed claim, String error) {
+    h.createUpdate("""
+            UPDATE intake.batches SET status = 'uploaded', owner_token = NULL, last_error = :error
+            WHERE id = :id AND owner_token = :token AND status IN""" + PROCESSING)
+        .bind("error", error).bind("id", claim.batchId()).bind("token", claim.token()).execute();
+  }
+
+  /** Completes the batch inside the load transaction, so target rows commit only with it. */
+  static boolean complete(Connection load, Claim.Claimed claim, BatchCounts counts, String sha256, long bytes)
+      throws SQLException {
+    try (var ps = load.prepareStatement("""
+        UPDATE intake.batches
+        SET status = 'completed', content_sha256 = ?, bytes_read = ?,
+            rows_total = ?, rows_valid = ?, rows_invalid = ?,
+            rows_inserted = ?, rows_updated = ?, rows_unchanged = ?,
+            owner_token = NULL, heartbeat_at = now(), finished_at = now()
+        WHERE id = ? AND owner_token = ? AND status IN""" + PROCESSING)) {
+      ps.setString(1, sha256);
+      ps.setLong(2, bytes);
+      ps.setLong(3, counts.total());
+      ps.setLong(4, counts.valid());
+      ps.setLong(5, counts.invalid());
+      ps.setLong(6, counts.inserted());
+      ps.setLong(7, counts.updated());
+      ps.setLong(8, counts.unchanged());
+      ps.setLong(9, claim.batchId());
+      ps.setObject(10, claim.token());
+      return ps.executeUpdate() == 1;
+    }
+  }
+
+  /** A completed batch of this source with the same content, other than this one. */
+  public Optional<Long> completedWithContent(Handle h, String source, String sha256, long exceptId) {
+    return h.createQuery("""
+            SELECT id FROM intake.batches
+            WHERE source = :source AND content_sha256 = :sha AND status = 'completed' AND NOT dry_run
+              AND id <> :id
+            ORDER BY id LIMIT 1""")
+        .bind("source", source).bind("sha", sha256).bind("id", exceptId)
+        .mapTo(Long.class).findOne();
+  }
+
+  public Optional<Batch> find(long id) {
+    return jdbi.withHandle(h -> h.createQuery("SELECT " + Batch.COLUMNS + " FROM intake.batches WHERE id = :id")
+        .bind("id", id).mapTo(Batch.class).findOne());
+  }
+
+  public Batch require(long id) {
+    return find(id).orElseThrow(() -> new BatchNotFoundException(id));
+  }
+
+  /** Most recent batches first. */
+  public List<Batch> recent(int limit) {
+    return jdbi.withHandle(h -> h.createQuery("SELECT " + Batch.COLUMNS
+            + " FROM intake.batches ORDER BY created_at DESC, id DESC LIMIT :limit")
+        .bind("limit", limit).mapTo(Batch.class).list());
+  }
+}

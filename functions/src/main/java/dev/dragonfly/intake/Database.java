@@ -1,0 +1,77 @@
+package dev.dragonfly.intake;
+
+import static java.util.Objects.requireNonNull;
+
+import java.sql.Connection;
+import java.sql.SQLException;
+import javax.sql.DataSource;
+import org.flywaydb.core.Flyway;
+import org.flywaydb.core.api.MigrationInfo;
+import org.jdbi.v3.core.Jdbi;
+import org.jdbi.v3.sqlobject.SqlObjectPlugin;
+import org.postgresql.ds.PGSimpleDataSource;
+
+/** The intake database: connections, Jdbi and the Flyway migrations shipped from {@code sql/}. */
+public final class Database {
+  static final String MIGRATIONS = "classpath:db/migration";
+
+  private final DataSource dataSource;
+  private final Jdbi jdbi;
+
+  public Database(DataSource dataSource) {
+    this.dataSource = requireNonNull(dataSource, "dataSource == null");
+    this.jdbi = Jdbi.create(dataSource).installPlugin(new SqlObjectPlugin());
+  }
+
+  public static Database connect(DatabaseUrl url) {
+    var ds = new PGSimpleDataSource();
+    ds.setUrl(url.jdbcUrl());
+    url.user().ifPresent(ds::setUser);
+    url.password().ifPresent(ds::setPassword);
+    ds.setApplicationName("dragonfly-intake");
+    ds.setConnectTimeout(10);
+    return new Database(ds);
+  }
+
+  public DataSource dataSource() {
+    return dataSource;
+  }
+
+  public Jdbi jdbi() {
+    return jdbi;
+  }
+
+  public Connection connection() {
+    try {
+      return dataSource.getConnection();
+    } catch (SQLException e) {
+      throw new DatabaseUnavailableException("cannot connect to the database: " + e.getMessage(), e);
+    }
+  }
+
+  private Flyway flyway() {
+    return Flyway.configure()
+        .dataSource(dataSource)
+        .locations(MIGRATIONS)
+        .schemas("intake")
+        .createSchemas(true)
+        .load();
+  }
+
+  /** Applies pending migrations; returns how many ran. Safe to call concurrently: Flyway locks. */
+  public int migrate() {
+    return flyway().migrate().migrationsExecuted;
+  }
+
+  /** Migrations shipped in this build that the database has not applied yet. */
+  public int pendingMigrations() {
+    MigrationInfo[] pending = flyway().info().pending();
+    return pending.length;
+  }
+
+  /** Latest applied schema version, or "none". */
+  public String schemaVersion() {
+    MigrationInfo current = flyway().info().current();
+    return current == null ? "none" : current.getVersion().getVersion();
+  }
+}

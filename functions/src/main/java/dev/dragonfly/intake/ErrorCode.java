@@ -1,0 +1,35 @@
+package dev.dragonfly.intake;
+
+/** Every error code a vendor can see, row-level and file-level, with the fix a vendor should make. */
+public enum ErrorCode {
+  // Row-level: the row is reported, the rest of the file loads.
+  MISSING_REQUIRED_FIELD(false),
+  FIELD_TOO_LONG(false),
+  DUPLICATE_CASE_NUMBER(false),
+  INVALID_AMOUNT(false),
+  INVALID_DATE_FORMAT(false),
+  INVALID_SSN_LAST4(false),
+  INVALID_EMAIL(false),
+  WRONG_FIELD_COUNT(false),
+  FORMULA_INJECTION(false),
+  // File-level: the whole file is rejected and nothing is written to the target.
+  MALFORMED_CSV(true),
+  INVALID_ENCODING(true),
+  EMPTY_FILE(true),
+  MISSING_REQUIRED_COLUMN(true),
+  DUPLICATE_COLUMN(true),
+  FILE_TOO_LARGE(true),
+  UNKNOWN_SOURCE(true),
+  ERROR_RATE_EXCEEDED(true);
+
+  private final boolean rejectsFile;
+
+  ErrorCode(boolean rejectsFile) {
+    this.rejectsFile = rejectsFile;
+  }
+
+  /** True when this code rejects the whole file rather than one row. */
+  public boolean rejectsFile() {
+    return rejectsFile;
+  }
+}

@@ -1,0 +1,95 @@
+package dev.dragonfly.intake;
+
+import static java.util.Objects.requireNonNull;
+
+import java.time.Duration;
+import java.time.format.DateTimeParseException;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * Everything the intake pipeline reads from its environment, validated once.
+ *
+ * @param databaseUrl   {@code DATABASE_URL}; empty means "the caller supplies a database"
+ * @param heartbeatInterval {@code INTAKE_HEARTBEAT_INTERVAL}, ISO-8601 (default PT10S)
+ * @param staleAfter    {@code INTAKE_STALE_AFTER}: a claim whose heartbeat is silent this long
+ *                      may be taken over (default PT2M)
+ * @param chunkRows     {@code INTAKE_CHUNK_ROWS}: rows parsed ahead and loaded together (default 8192)
+ */
+public record IntakeConfig(Optional<DatabaseUrl> databaseUrl, Duration heartbeatInterval,
+                           Duration staleAfter, int chunkRows) {
+  public static final Duration HEARTBEAT_INTERVAL_DEFAULT = Duration.ofSeconds(10);
+  public static final Duration STALE_AFTER_DEFAULT = Duration.ofMinutes(2);
+  public static final int CHUNK_ROWS_DEFAULT = 8192;
+
+  public IntakeConfig {
+    requireNonNull(databaseUrl, "databaseUrl == null");
+    positive(heartbeatInterval, "heartbeatInterval");
+    positive(staleAfter, "staleAfter");
+    if (staleAfter.compareTo(heartbeatInterval.multipliedBy(3)) < 0)
+      throw new IllegalArgumentException("staleAfter < 3 * heartbeatInterval: " + staleAfter + " < 3 * " + heartbeatInterval);
+    if (chunkRows < 1) throw new IllegalArgumentException("chunkRows < 1: " + chunkRows);
+  }
+
+  public static IntakeConfig defaults() {
+    return new IntakeConfig(Optional.empty(), HEARTBEAT_INTERVAL_DEFAULT, STALE_AFTER_DEFAULT, CHUNK_ROWS_DEFAULT);
+  }
+
+  /** Reads the variables named above; a malformed value fails with its name and value. */
+  public static IntakeConfig fromEnv(Map<String, String> env) {
+    return new IntakeConfig(
+        Optional.ofNullable(blankToNull(env.get("DATABASE_URL"))).map(DatabaseUrl::parse),
+        duration(env, "INTAKE_HEARTBEAT_INTERVAL", HEARTBEAT_INTERVAL_DEFAULT),
+        duration(env, "INTAKE_STALE_AFTER", STALE_AFTER_DEFAULT),
+        integer(env, "INTAKE_CHUNK_ROWS", CHUNK_ROWS_DEFAULT));
+  }
+
+  public IntakeConfig withDatabaseUrl(DatabaseUrl url) {
+    return new IntakeConfig(Optional.of(url), heartbeatInterval, staleAfter, chunkRows);
+  }
+
+  public IntakeConfig withTiming(Duration heartbeatInterval, Duration staleAfter) {
+    return new IntakeConfig(databaseUrl, heartbeatInterval, staleAfter, chunkRows);
+  }
+
+  public IntakeConfig withChunkRows(int chunkRows) {
+    return new IntakeConfig(databaseUrl, heartbeatInterval, staleAfter, chunkRows);
+  }
+
+  /**
+   * The server ends a load transaction idle this long: half the stale window, so a paused
+   * worker's locks are gone before another worker may take its batch over.
+   */
+  public Duration idleInTransactionTimeout() {
+    return staleAfter.dividedBy(2);
+  }
+
+  private static void positive(Duration d, String name) {
+    requireNonNull(d, name + " == null");
+    if (d.isNegative() || d.isZero()) throw new IllegalArgumentException(name + " <= 0: " + d);
+  }
+
+  private static String blankToNull(String s) {
+    return s == null || s.isBlank() ? null : s.trim();
+  }
+
+  private static Duration duration(Map<String, String> env, String name, Duration fallback) {
+    String raw = blankToNull(env.get(name));
+    if (raw == null) return fallback;
+    try {
+      return Duration.parse(raw);
+    } catch (DateTimeParseException e) {
+      throw new IllegalArgumentException(name + " is not an ISO-8601 duration such as PT10S: " + raw);
+    }
+  }
+
+  private static int integer(Map<String, String> env, String name, int fallback) {
+    String raw = blankToNull(env.get(name));
+    if (raw == null) return fallback;
+    try {
+      return Integer.parseInt(raw);
+    } catch (NumberFormatException e) {
+      throw new IllegalArgumentException(name + " is not an integer: " + raw);
+    }
+  }
+}

@@ -1,0 +1,196 @@
+package dev.dragonfly.intake.judgments;
+
+import static dev.dragonfly.intake.ErrorCode.DUPLICATE_CASE_NUMBER;
+
+import dev.dragonfly.intake.CopyRows;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Savepoint;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Writes a batch's valid judgments inside one load transaction, chunk by chunk.
+ *
+ * <p>New rows are copied straight into {@code intake.judgments}: a file of new rows is written
+ * once, not staged and then copied again. The first chunk that collides with an existing key
+ * (a re-sent file, or a case number repeated in the file) is rolled back to its savepoint and
+ * the loader switches to checking keys: rows whose key exists go to a temporary stage and are
+ * merged at the end with history kept for rollback; a key this batch already loaded makes the
+ * later row a {@code DUPLICATE_CASE_NUMBER}. A dry run stages everything and writes nothing.
+ */
+public final class JudgmentLoader {
+  private enum Mode { DIRECT, CHECKED, STAGE_ONLY }
+
+  private final Connection connection;
+  private final long batchId;
+  private final String source;
+  private Mode mode;
+  private boolean stageCreated;
+  private long insertedDirectly;
+  private final CopyRows copy = new CopyRows();
+
+  public JudgmentLoader(Connection connection, long batchId, String source, boolean dryRun) {
+    this.connection = connection;
+    this.batchId = batchId;
+    this.source = source;
+    this.mode = dryRun ? Mode.STAGE_ONLY : Mode.DIRECT;
+  }
+
+  /**
+   * Loads the valid rows of one chunk (their case numbers are unique within the chunk). A row
+   * whose case number this batch already loaded gets a {@code DUPLICATE_CASE_NUMBER} error and
+   * is not written.
+   */
+  public void load(List<ValidatedRow> rows) throws SQLException {
+    if (rows.isEmpty()) return;
+    if (mode == Mode.DIRECT) {
+      if (tryCopyIntoTarget(rows)) return;
+      mode = Mode.CHECKED; // keys collide from here on more often than not: stop guessing
+    }
+    loadChecked(rows);
+  }
+
+  private void loadChecked(List<ValidatedRow> rows) throws SQLException {
+    String[] keys = new String[rows.size()];
+    for (int i = 0; i < keys.length; i++) keys[i] = rows.get(i).caseNumber();
+    Map<String, Long> loadedByThisBatch = new HashMap<>();
+    Map<String, Boolean> existing = new HashMap<>();
+    if (mode == Mode.CHECKED) findTargetKeys(keys, loadedByThisBatch, existing);
+    if (stageCreated) findStagedKeys(keys, loadedByThisBatch);
+
+    List<ValidatedRow> newRows = new ArrayList<>();
+    List<ValidatedRow> staged = new ArrayList<>();
+    for (ValidatedRow row : rows) {
+      Long earlier = loadedByThisBatch.get(row.caseNumber());
+      if (earlier != null) {
+        row.addError("case_number", DUPLICATE_CASE_NUMBER,
+            "case_number already appears in record " + earlier + " of this file; only the first is loaded");
+      } else if (mode == Mode.STAGE_ONLY || existing.containsKey(row.caseNumber())) {
+        staged.add(row);
+      } else {
+        newRows.add(row);
+      }
+    }
+    // Another batch may insert one of these keys meanwhile: then the whole chunk goes through the stage.
+    if (!newRows.isEmpty() && !tryCopyIntoTarget(newRows)) staged.addAll(newRows);
+    stage(staged);
+  }
+
+  private boolean tryCopyIntoTarget(List<ValidatedRow> rows) throws SQLException {
+    copy.clear();
+    for (ValidatedRow row : rows) {
+      appendValues(row);
+      copy.value(source).value(batchId).value(batchId).endRow();
+    }
+    Savepoint savepoint = connection.setSavepoint();
+    try {
+      insertedDirectly += copy.copyInto(connection, JudgmentSql.COPY_TARGET);
+      connection.releaseSavepoint(savepoint);
+      return true;
+    } catch (SQLException e) {
+      if (!"23505".equals(e.getSQLState())) throw e;
+      connection.rollback(savepoint);
+      return false;
+    }
+  }
+
+  private void stage(List<ValidatedRow> rows) throws SQLException {
+    if (rows.isEmpty()) return;
+    if (!stageCreated) {
+      try (var st = connection.createStatement()) {
+        st.execute(JudgmentSql.CREATE_STAGE);
+      }
+      stageCreated = true;
+    }
+    copy.clear();
+    for (ValidatedRow row : rows) {
+      appendValues(row);
+      copy.endRow();
+    }
+    copy.copyInto(connection, JudgmentSql.COPY_STAGE);
+  }
+
+  private void appendValues(ValidatedRow row) {
+    for (JudgmentColumn column : JudgmentColumn.ALL) copy.value(row.value(column));
+    copy.value(row.recordNumber());
+  }
+
+  private void findTargetKeys(String[] keys, Map<String, Long> loadedByThisBatch, Map<String, Boolean> existing)
+      throws SQLException {
+    try (var ps = connection.prepareStatement(JudgmentSql.FIND_TARGET_KEYS)) {
+      ps.setArray(1, connection.createArrayOf("text", keys));
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          if (rs.getLong("last_batch_id") == batchId) {
+            loadedByThisBatch.put(rs.getString("case_number"), rs.getLong("source_record_number"));
+          } else {
+            existing.put(rs.getString("case_number"), Boolean.TRUE);
+          }
+        }
+      }
+    }
+  }
+
+  private void findStagedKeys(String[] keys, Map<String, Long> loadedByThisBatch) throws SQLException {
+    try (var ps = connection.prepareStatement(JudgmentSql.FIND_STAGED_KEYS)) {
+      ps.setArray(1, connection.createArrayOf("text", keys));
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) loadedByThisBatch.put(rs.getString(1), rs.getLong(2));
+      }
+    }
+  }
+
+  /** What loading did (or, for a dry run, would do): inserted, updated and unchanged rows. */
+  public record Outcome(long inserted, long updated, long unchanged) {}
+
+  /** Predicts the merge of the stage without writing anything: the dry run's answer. */
+  public Outcome preview() throws SQLException {
+    StageClasses c = classifyStage();
+    return new Outcome(insertedDirectly + c.newRows + c.revived, c.updated, c.unchanged);
+  }
+
+  /**
+   * Merges the stage into the target: keeps history of every row it changes, updates them,
+   * inserts the keys that are new. Fails if a concurrent load changed the picture meanwhile.
+   */
+  public Outcome merge() throws SQLException {
+    StageClasses c = classifyStage();
+    if (c.total() > 0) {
+      long history = execute(JudgmentSql.SAVE_HISTORY, batchId);
+      long updated = execute(JudgmentSql.UPDATE_FROM_STAGE, source, batchId);
+      long inserted = execute(JudgmentSql.INSERT_FROM_STAGE, source, batchId, batchId);
+      if (history != c.revived + c.updated || updated != history || inserted != c.newRows) {
+        throw new SQLException("judgments changed under batch " + batchId + " while it merged (expected "
+            + c + ", wrote history=" + history + " updated=" + updated + " inserted=" + inserted
+            + "); the batch will be retried", "40001");
+      }
+    }
+    return new Outcome(insertedDirectly + c.newRows + c.revived, c.updated, c.unchanged);
+  }
+
+  private record StageClasses(long newRows, long revived, long updated, long unchanged) {
+    long total() {
+      return newRows + revived + updated + unchanged;
+    }
+  }
+
+  private StageClasses classifyStage() throws SQLException {
+    if (!stageCreated) return new StageClasses(0, 0, 0, 0);
+    try (var st = connection.createStatement(); ResultSet rs = st.executeQuery(JudgmentSql.CLASSIFY_STAGE)) {
+      rs.next();
+      return new StageClasses(rs.getLong("new_rows"), rs.getLong("revived_rows"), rs.getLong("updated_rows"),
+          rs.getLong("unchanged_rows"));
+    }
+  }
+
+  private long execute(String sql, Object... params) throws SQLException {
+    try (var ps = connection.prepareStatement(sql)) {
+      for (int i = 0; i < params.length; i++) ps.setObject(i + 1, params[i]);
+      return ps.executeLargeUpdate();
+    }
+  }
+}

@@ -1,0 +1,1 @@
+package dev.dragonfly.sentinel; public final class SentinelCli { public static void main(String[] a){} }
