@@ -2,6 +2,7 @@ package dev.dragonfly.intake;
 
 import java.sql.SQLException;
 import java.util.List;
+import java.util.function.Consumer;
 import org.jdbi.v3.core.Handle;
 
 /** Reads and appends a batch's row errors in {@code intake.row_errors}. */
@@ -26,17 +27,18 @@ public final class RowErrors {
     }
   }
 
-  /** The batch's errors from its current attempt, in file order (whole-file errors first). */
-  public static List<RowError> current(Handle h, long batchId, int limit) {
-    return h.createQuery("""
+  /** The batch's errors from its current attempt, in file order (whole-file errors first), streamed. */
+  public static void forEachCurrent(Handle h, long batchId, long limit, Consumer<RowError> action) {
+    h.createQuery("""
             SELECT e.record_number, e.column_name, e.code, e.message
             FROM intake.row_errors e JOIN intake.batches b ON b.id = e.batch_id AND b.attempt = e.attempt
             WHERE e.batch_id = :id
             ORDER BY e.record_number NULLS FIRST, e.column_name NULLS FIRST
             LIMIT :limit""")
         .bind("id", batchId).bind("limit", limit)
+        .setFetchSize(1000) // streams inside a transaction instead of holding every error in memory
         .map((rs, ctx) -> new RowError((Long) rs.getObject("record_number"), rs.getString("column_name"),
             ErrorCode.valueOf(rs.getString("code")), rs.getString("message")))
-        .list();
+        .useStream(rows -> rows.forEach(action));
   }
 }

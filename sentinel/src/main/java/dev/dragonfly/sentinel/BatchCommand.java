@@ -1,0 +1,28 @@
+package dev.dragonfly.sentinel;
+
+import dev.dragonfly.intake.BatchStore;
+import dev.dragonfly.intake.Database;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.ParentCommand;
+
+/** Groups the batch subcommands. */
+@Command(name = "batch", mixinStandardHelpOptions = true, description = "Inspect and roll back batches.",
+    subcommands = {BatchListCommand.class, BatchShowCommand.class, BatchErrorsCommand.class,
+        BatchRollbackCommand.class})
+final class BatchCommand implements Runnable {
+  @ParentCommand SentinelCli root;
+
+  Database database() {
+    return root.connector().migratedDatabase();
+  }
+
+  BatchStore batches() {
+    return new BatchStore(database().jdbi());
+  }
+
+  @Override public void run() {
+    throw new CommandLine.ParameterException(new CommandLine(this),
+        "name a batch command: list, show, errors or rollback");
+  }
+}

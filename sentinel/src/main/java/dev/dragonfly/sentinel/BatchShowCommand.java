@@ -1,0 +1,58 @@
+package dev.dragonfly.sentinel;
+
+import dev.dragonfly.intake.Batch;
+import dev.dragonfly.intake.Json;
+import java.io.PrintWriter;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.ParentCommand;
+import picocli.CommandLine.Spec;
+
+/** Shows one batch in full. */
+@Command(name = "show", mixinStandardHelpOptions = true, description = "Show one batch: status, counts, reason.")
+final class BatchShowCommand implements Callable<Integer> {
+  @ParentCommand BatchCommand parent;
+  @Spec CommandSpec spec;
+
+  @Parameters(index = "0", paramLabel = "ID", description = "Batch id.")
+  long id;
+
+  @Option(names = "--json", description = "One JSON object.")
+  boolean json;
+
+  @Override public Integer call() {
+    Batch b = parent.batches().require(id);
+    PrintWriter out = spec.commandLine().getOut();
+    if (json) {
+      out.println(Json.write(b));
+      return ExitCodes.OK;
+    }
+    out.println("batch " + b.id() + (b.dryRun() ? " (dry run)" : ""));
+    line(out, "status", b.status());
+    line(out, "source", b.source());
+    line(out, "object", b.objectKey() + " @ " + b.objectVersion());
+    line(out, "attempt", b.attempt());
+    line(out, "rows", "total " + b.rowsTotal() + ", valid " + b.rowsValid() + ", invalid " + b.rowsInvalid());
+    line(out, "loaded", "inserted " + b.rowsInserted() + ", updated " + b.rowsUpdated() + ", unchanged "
+        + b.rowsUnchanged());
+    line(out, "threshold", b.errorThresholdPercent().toPlainString() + "%");
+    line(out, "rejection", b.rejectionReason());
+    line(out, "duplicate_of", b.duplicateOf());
+    line(out, "last_error", b.lastError());
+    line(out, "sha256", b.contentSha256());
+    line(out, "bytes", b.bytesRead());
+    line(out, "created", b.createdAt());
+    line(out, "started", b.startedAt());
+    line(out, "finished", b.finishedAt());
+    line(out, "heartbeat", b.heartbeatAt());
+    line(out, "rolled_back", b.rolledBackAt() == null ? null : b.rolledBackAt() + " (" + b.rollbackReason() + ")");
+    return ExitCodes.OK;
+  }
+
+  private static void line(PrintWriter out, String name, Object value) {
+    if (value != null) out.printf("  %-13s %s%n", name, value);
+  }
+}

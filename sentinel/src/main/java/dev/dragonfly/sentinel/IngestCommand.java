@@ -1,0 +1,75 @@
+package dev.dragonfly.sentinel;
+
+import dev.dragonfly.intake.IngestOptions;
+import dev.dragonfly.intake.IntakePipeline;
+import dev.dragonfly.intake.IntakeResult;
+import dev.dragonfly.intake.Json;
+import dev.dragonfly.intake.ObjectRef;
+import java.io.BufferedInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.math.BigDecimal;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.ParentCommand;
+import picocli.CommandLine.Spec;
+
+/** Runs one local file through the same pipeline the Lambda uses. */
+@Command(name = "ingest", mixinStandardHelpOptions = true,
+    description = "Validate one CSV file and load its valid rows; prints a one-line summary.",
+    footer = {"", "Exit codes: 0 completed or duplicate, 1 run failed, 2 bad usage, 3 rejected, 4 in progress elsewhere."})
+final class IngestCommand implements Callable<Integer> {
+  @ParentCommand SentinelCli root;
+  @Spec CommandSpec spec;
+
+  @Parameters(index = "0", paramLabel = "FILE", description = "The CSV file to load.")
+  Path file;
+
+  @Option(names = "--source", required = true, paramLabel = "S",
+      description = "Source profile that maps the file's headers (e.g. judgments).")
+  String source;
+
+  @Option(names = "--dry-run", description = "Validate and preview the counts; write nothing to the target.")
+  boolean dryRun;
+
+  @Option(names = "--json", description = "Print one JSON object instead of the one-line summary.")
+  boolean json;
+
+  @Option(names = "--threshold", paramLabel = "PERCENT",
+      description = "This batch's error threshold in percent (0-100); overrides the source profile's.")
+  BigDecimal threshold;
+
+  @Override public Integer call() throws IOException {
+    if (!Files.isRegularFile(file)) throw new UserMistake("no such file: " + file);
+    if (!Files.isReadable(file)) throw new UserMistake("cannot read file: " + file);
+    IngestOptions options;
+    try {
+      options = new IngestOptions(dryRun, Optional.ofNullable(threshold));
+    } catch (IllegalArgumentException e) {
+      throw new UserMistake("--threshold: " + e.getMessage());
+    }
+    Path path = file.toAbsolutePath().normalize();
+    // A local file's version is its size and modification time: editing it makes a new batch.
+    var ref = new ObjectRef(source, path.toString(),
+        Files.size(path) + ":" + Files.getLastModifiedTime(path).toMillis());
+    var pipeline = new IntakePipeline(root.connector().migratedDatabase(), root.connector().config(),
+        Clock.systemUTC());
+    IntakeResult result;
+    try (InputStream in = new BufferedInputStream(Files.newInputStream(path), 1 << 16)) {
+      result = pipeline.ingest(ref, in, options);
+    }
+    spec.commandLine().getOut().println(json ? Json.write(result) : result.oneLine());
+    return switch (result.status()) {
+      case IntakeResult.FAILED -> ExitCodes.REJECTED;
+      case IntakeResult.IN_PROGRESS -> ExitCodes.IN_PROGRESS;
+      default -> ExitCodes.OK;
+    };
+  }
+}
