@@ -62,3 +62,11 @@ CREATE TABLE intake.judgment_history (
 -- "Did a later batch touch this batch's rows?" during rollback.
 CREATE INDEX judgment_history_by_previous_batch
     ON intake.judgment_history (previous_batch_id) WHERE reverted_at IS NULL;
+
+-- The judgments as consumers should read them: rolled-back rows left out.
+CREATE VIEW intake.judgments_current AS
+SELECT case_number, plaintiff_name, defendant_name, judgment_amount, judgment_date, court, county,
+       defendant_address, defendant_ssn_last4, defendant_email, source, first_batch_id, last_batch_id,
+       source_record_number, loaded_at
+FROM intake.judgments
+WHERE NOT rolled_back;
