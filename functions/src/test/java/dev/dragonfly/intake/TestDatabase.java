@@ -48,7 +48,7 @@ public final class TestDatabase {
 
   /** A JDBC URL of the given database, for code under test that connects by URL (subprocesses, the CLI). */
   public static String jdbcUrl(Database db) {
-    return ((PGSimpleDataSource) db.dataSource()).getUrl();
+    return ((PGSimpleDataSource) db.dataSource()).getUrl() + "?user=postgres";
   }
 
   private static PGSimpleDataSource dataSource(String name) {

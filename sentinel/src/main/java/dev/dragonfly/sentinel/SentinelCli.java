@@ -3,6 +3,7 @@ package dev.dragonfly.sentinel;
 import dev.dragonfly.intake.IntakeException;
 import dev.dragonfly.intake.RollbackRefusedException;
 import java.io.PrintWriter;
+import java.sql.SQLException;
 import java.util.Map;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -79,8 +80,20 @@ public final class SentinelCli implements Runnable {
       err.println("error: " + e.getMessage());
       return ExitCodes.USAGE;
     }
+    SQLException sql = sqlCause(e);
+    if (sql != null) { // the database, not a bug: say what it said, no stack trace
+      err.println("error DATABASE_UNAVAILABLE: " + sql.getMessage());
+      return ExitCodes.RUN_FAILED;
+    }
     err.println("error: unexpected failure, please report it: " + e);
     e.printStackTrace(err);
     return ExitCodes.RUN_FAILED;
+  }
+
+  private static SQLException sqlCause(Throwable e) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t instanceof SQLException s) return s;
+    }
+    return null;
   }
 }
