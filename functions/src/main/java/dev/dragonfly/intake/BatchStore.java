@@ -9,7 +9,6 @@ import java.util.Optional;
 import java.util.UUID;
 import org.jdbi.v3.core.Handle;
 import org.jdbi.v3.core.Jdbi;
-import org.jdbi.v3.core.mapper.reflect.ConstructorMapper;
 
 /**
  * Batch bookkeeping in {@code intake.batches}: the claim, the heartbeat and every status change.
@@ -23,7 +22,6 @@ public final class BatchStore {
 
   public BatchStore(Jdbi jdbi) {
     this.jdbi = jdbi;
-    jdbi.registerRowMapper(ConstructorMapper.factory(Batch.class));
   }
 
   /**

@@ -8,7 +8,7 @@ import javax.sql.DataSource;
 import org.flywaydb.core.Flyway;
 import org.flywaydb.core.api.MigrationInfo;
 import org.jdbi.v3.core.Jdbi;
-import org.jdbi.v3.sqlobject.SqlObjectPlugin;
+import org.jdbi.v3.core.mapper.reflect.ConstructorMapper;
 import org.postgresql.ds.PGSimpleDataSource;
 
 /** The intake database: connections, Jdbi and the Flyway migrations shipped from {@code sql/}. */
@@ -20,7 +20,8 @@ public final class Database {
 
   public Database(DataSource dataSource) {
     this.dataSource = requireNonNull(dataSource, "dataSource == null");
-    this.jdbi = Jdbi.create(dataSource).installPlugin(new SqlObjectPlugin());
+    this.jdbi = Jdbi.create(dataSource)
+        .registerRowMapper(ConstructorMapper.factory(Batch.class));
   }
 
   public static Database connect(DatabaseUrl url) {

@@ -14,6 +14,7 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.util.Optional;
 import java.util.concurrent.Callable;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -42,9 +43,20 @@ final class IngestCommand implements Callable<Integer> {
   @Option(names = "--json", description = "Print one JSON object instead of the one-line summary.")
   boolean json;
 
-  @Option(names = "--threshold", paramLabel = "PERCENT",
+  @Option(names = "--threshold", paramLabel = "PERCENT", converter = PercentConverter.class,
       description = "This batch's error threshold in percent (0-100); overrides the source profile's.")
   BigDecimal threshold;
+
+  /** Reads a percentage; says what was wrong without a Java exception name. */
+  static final class PercentConverter implements CommandLine.ITypeConverter<BigDecimal> {
+    @Override public BigDecimal convert(String value) {
+      try {
+        return new BigDecimal(value.trim());
+      } catch (NumberFormatException e) {
+        throw new CommandLine.TypeConversionException("'" + value + "' is not a number of percent such as 12.5");
+      }
+    }
+  }
 
   @Override public Integer call() throws IOException {
     if (!Files.isRegularFile(file)) throw new UserMistake("no such file: " + file);

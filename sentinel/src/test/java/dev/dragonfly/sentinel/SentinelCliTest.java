@@ -1,0 +1,259 @@
+package dev.dragonfly.sentinel;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.dragonfly.intake.Json;
+import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The executable as an operator uses it: exit codes, output, help and bad arguments. */
+class SentinelCliTest {
+  private static final AtomicInteger NEXT = new AtomicInteger();
+  private static EmbeddedPostgres server;
+  private static final String HEADER = "case_number,plaintiff_name,defendant_name,judgment_amount,judgment_date";
+
+  @TempDir Path dir;
+  private final String databaseUrl = newDatabase();
+
+  @BeforeAll
+  static void startServer() throws IOException {
+    server = EmbeddedPostgres.builder().start();
+  }
+
+  @AfterAll
+  static void stopServer() throws IOException {
+    server.close();
+  }
+
+  private static String newDatabase() {
+    String name = "cli_" + NEXT.incrementAndGet();
+    try (Connection c = server.getPostgresDatabase().getConnection()) {
+      c.createStatement().execute("CREATE DATABASE " + name);
+    } catch (Exception e) {
+      throw new IllegalStateException(e);
+    }
+    return "postgresql://postgres@localhost:" + server.getPort() + "/" + name;
+  }
+
+  record Run(int exitCode, String out, String err) {}
+
+  private Run run(String... args) {
+    return runWith(Map.of("DATABASE_URL", databaseUrl), args);
+  }
+
+  private static Run runWith(Map<String, String> env, String... args) {
+    var out = new StringWriter();
+    var err = new StringWriter();
+    try (Connector connector = new Connector(env)) {
+      var cli = SentinelCli.commandLine(connector);
+      cli.setOut(new PrintWriter(out, true));
+      cli.setErr(new PrintWriter(err, true));
+      int code = cli.execute(args);
+      return new Run(code, out.toString(), err.toString());
+    } catch (IOException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  private Path file(String name, String... rows) throws IOException {
+    Path p = dir.resolve(name);
+    Files.writeString(p, HEADER + "\n" + String.join("\n", rows) + "\n");
+    return p;
+  }
+
+  private static void assertNoStackTrace(Run r) {
+    assertThat(r.err()).doesNotContain("\tat ").doesNotContain("Exception");
+  }
+
+  @Test
+  void helpListsTheCommands() {
+    Run r = run("--help");
+
+    assertThat(r.exitCode()).isZero();
+    assertThat(r.out()).contains("migrate", "ingest", "batch", "doctor", "DATABASE_URL", "Exit codes");
+  }
+
+  @Test
+  void everySubcommandHasHelp() {
+    for (String[] args : new String[][] {{"ingest", "--help"}, {"migrate", "--help"}, {"doctor", "--help"},
+        {"batch", "--help"}, {"batch", "list", "--help"}, {"batch", "show", "--help"}, {"batch", "errors", "--help"},
+        {"batch", "rollback", "--help"}}) {
+      Run r = run(args);
+      assertThat(r.exitCode()).as(String.join(" ", args)).isZero();
+      assertThat(r.out()).as(String.join(" ", args)).startsWith("Usage: sentinel " + args[0]);
+    }
+  }
+
+  @Test
+  void ingestPrintsOneLineAndExitsZero() throws IOException {
+    Run r = run("ingest", file("ok.csv", "C-1,Acme,Jane,1.00,2024-03-01", "C-2,Acme,John,2.00,2024-03-02").toString(),
+        "--source", "judgments");
+
+    assertThat(r.exitCode()).isEqualTo(ExitCodes.OK);
+    assertThat(r.out()).isEqualTo("batch 1 completed: 2 rows, 2 valid, 0 invalid; 2 inserted, 0 updated, 0 unchanged"
+        + System.lineSeparator());
+  }
+
+  @Test
+  void ingestJsonHasTheSpecFields() throws IOException {
+    Path f = file("mixed.csv", "C-1,Acme,Jane,1.00,2024-03-01", "C-2,Acme,John,oops,2024-03-02");
+
+    Run r = run("ingest", f.toString(), "--source", "judgments", "--json", "--threshold", "50");
+
+    assertThat(r.exitCode()).isEqualTo(ExitCodes.OK);
+    JsonNode json = Json.MAPPER.readTree(r.out());
+    assertThat(json.get("batch_id").asLong()).isEqualTo(1);
+    assertThat(json.get("status").asText()).isEqualTo("completed");
+    assertThat(json.get("rows_total").asLong()).isEqualTo(2);
+    assertThat(json.get("rows_valid").asLong()).isEqualTo(1);
+    assertThat(json.get("rows_invalid").asLong()).isEqualTo(1);
+    assertThat(json.get("rows_inserted").asLong()).isEqualTo(1);
+    assertThat(json.get("rows_updated").asLong()).isZero();
+    assertThat(json.get("rows_unchanged").asLong()).isZero();
+    assertThat(json.get("errors_by_code").get("INVALID_AMOUNT").asLong()).isEqualTo(1);
+    assertThat(json.get("rejection_reason").isNull()).isTrue();
+    assertThat(json.get("duplicate_of").isNull()).isTrue();
+
+    Run again = run("ingest", f.toString(), "--source", "judgments", "--json");
+    JsonNode dup = Json.MAPPER.readTree(again.out());
+    assertThat(again.exitCode()).isEqualTo(ExitCodes.OK);
+    assertThat(dup.get("status").asText()).isEqualTo("duplicate");
+    assertThat(dup.get("duplicate_of").asLong()).isEqualTo(1);
+  }
+
+  @Test
+  void rejectedBatchExitsThreeWithTheReason() throws IOException {
+    Run r = run("ingest", file("bad.csv", "C-1,Acme,Jane,1.00,2024-03-01", "C-2,Acme,John,x,2024-03-02").toString(),
+        "--source", "judgments");
+
+    assertThat(r.exitCode()).isEqualTo(ExitCodes.REJECTED);
+    assertThat(r.out()).startsWith("batch 1 rejected: error rate 50.0% > 10.0% threshold");
+
+    Run errors = run("batch", "errors", "1", "--csv");
+    assertThat(errors.exitCode()).isZero();
+    assertThat(errors.out()).isEqualTo("record_number,column,code,message\r\n"
+        + ",,ERROR_RATE_EXCEEDED,error rate 50.0% > 10.0% threshold\r\n"
+        + "3,judgment_amount,INVALID_AMOUNT,\"judgment_amount must be a plain number >= 0 with at most 2 decimals"
+        + " and below 10000000000, like 1234.50\"\r\n");
+  }
+
+  @Test
+  void malformedFileIsRejectedWithoutAStackTrace() throws IOException {
+    Path f = dir.resolve("broken.csv");
+    Files.writeString(f, HEADER + "\nC-1,\"Acme,Jane,1.00,2024-03-01\n");
+
+    Run r = run("ingest", f.toString(), "--source", "judgments");
+
+    assertThat(r.exitCode()).isEqualTo(ExitCodes.REJECTED);
+    assertThat(r.out()).contains("MALFORMED_CSV");
+    assertNoStackTrace(r);
+  }
+
+  @Test
+  void userMistakesGetOneClearLineAndExitTwo() throws IOException {
+    Path ok = file("ok.csv", "C-1,Acme,Jane,1.00,2024-03-01");
+    Map<String[], String> mistakes = Map.of(
+        new String[] {"ingest", dir.resolve("missing.csv").toString(), "--source", "judgments"}, "error: no such file: ",
+        new String[] {"ingest", ok.toString(), "--source", "nobody"}, "error UNKNOWN_SOURCE: unknown source 'nobody'",
+        new String[] {"ingest", ok.toString(), "--source", "judgments", "--bogus"}, "error: Unknown option: '--bogus'",
+        new String[] {"ingest", ok.toString()}, "error: Missing required option: '--source=S'",
+        new String[] {"ingest", ok.toString(), "--source", "judgments", "--threshold", "150"},
+        "error: --threshold: threshold must be between 0 and 100 percent: 150",
+        new String[] {"ingest", ok.toString(), "--source", "judgments", "--threshold", "ten"},
+        "error: Invalid value for option '--threshold'",
+        new String[] {"batch", "show", "42"}, "error BATCH_NOT_FOUND: batch 42 not found",
+        new String[] {"batch", "show", "x"}, "error: Invalid value for positional parameter at index 0 (ID)",
+        new String[] {"nonsense"}, "error: Unmatched argument at index 0: 'nonsense'");
+    mistakes.forEach((args, expected) -> {
+      Run r = run(args);
+      assertThat(r.exitCode()).as(String.join(" ", args)).isEqualTo(ExitCodes.USAGE);
+      assertThat(r.err()).as(String.join(" ", args)).startsWith(expected);
+      assertThat(r.err().lines().count()).as(String.join(" ", args)).isLessThanOrEqualTo(2);
+      assertNoStackTrace(r);
+    });
+  }
+
+  @Test
+  void unreachableDatabaseIsARunFailureWithoutAStackTrace() throws IOException {
+    Run r = runWith(Map.of("DATABASE_URL", "postgresql://nobody@127.0.0.1:1/none"),
+        "ingest", file("ok.csv", "C-1,Acme,Jane,1.00,2024-03-01").toString(), "--source", "judgments");
+
+    assertThat(r.exitCode()).isEqualTo(ExitCodes.RUN_FAILED);
+    assertThat(r.err()).startsWith("error DATABASE_UNAVAILABLE: ");
+    assertNoStackTrace(r);
+  }
+
+  @Test
+  void rollbackRefusedExitsFiveNamingTheLaterBatch() throws IOException {
+    run("ingest", file("a.csv", "C-1,Acme,Jane,1.00,2024-03-01").toString(), "--source", "judgments");
+    run("ingest", file("b.csv", "C-1,Acme,Jane,9.00,2024-03-01").toString(), "--source", "judgments");
+
+    Run refused = run("batch", "rollback", "1", "--reason", "test");
+    assertThat(refused.exitCode()).as(refused.err()).isEqualTo(ExitCodes.REFUSED);
+    assertThat(refused.err()).startsWith("refused ROLLBACK_REFUSED: batch 2 has since changed 1 row(s)");
+
+    assertThat(run("batch", "rollback", "2", "--reason", "test").exitCode()).isZero();
+    Run ok = run("batch", "rollback", "1", "--reason", "test");
+    assertThat(ok.exitCode()).isZero();
+    assertThat(ok.out()).startsWith("batch 1 rolled back: 0 row(s) restored");
+    Run again = run("batch", "rollback", "1", "--reason", "test");
+    assertThat(again.exitCode()).isZero();
+    assertThat(again.out()).contains("already rolled back");
+    Run missingReason = run("batch", "rollback", "1");
+    assertThat(missingReason.exitCode()).isEqualTo(ExitCodes.USAGE);
+  }
+
+  @Test
+  void batchListAndShowDescribeBatches() throws IOException {
+    run("ingest", file("a.csv", "C-1,Acme,Jane,1.00,2024-03-01").toString(), "--source", "judgments", "--dry-run");
+
+    Run list = run("batch", "list");
+    Run show = run("batch", "show", "1");
+    Run json = run("batch", "show", "1", "--json");
+
+    assertThat(list.exitCode()).isZero();
+    assertThat(list.out()).contains("completed*").contains("a.csv").contains("* dry run");
+    assertThat(show.out()).startsWith("batch 1 (dry run)").contains("status        completed");
+    assertThat(json.out()).contains("\"dry_run\":true").contains("\"rows_inserted\":1");
+  }
+
+  @Test
+  void doctorReportsPendingMigrationsThenHealth() {
+    Run before = run("doctor");
+    assertThat(before.exitCode()).isEqualTo(ExitCodes.UNHEALTHY);
+    assertThat(before.out()).contains("FAIL migrations: 3 pending").contains("run 'sentinel migrate'");
+
+    Run migrate = run("migrate");
+    assertThat(migrate.out()).isEqualTo("applied 3 migration(s); schema is at version 3" + System.lineSeparator());
+
+    Run after = run("doctor");
+    assertThat(after.exitCode()).isZero();
+    assertThat(after.out()).contains("ok   migrations: current").contains("ok   sources: judgments");
+  }
+
+  @Test
+  void withoutDatabaseUrlTheEmbeddedDefaultKeepsItsDataAcrossRuns(@TempDir Path home) throws IOException {
+    Map<String, String> env = Map.of("DRAGONFLY_HOME", home.toString());
+    Path f = file("ok.csv", "C-1,Acme,Jane,1.00,2024-03-01");
+
+    Run first = runWith(env, "ingest", f.toString(), "--source", "judgments");
+    Run second = runWith(env, "ingest", f.toString(), "--source", "judgments");
+
+    assertThat(first.exitCode()).isZero();
+    assertThat(first.out()).startsWith("batch 1 completed");
+    assertThat(second.out()).startsWith("batch 3 duplicate of batch 1"); // the same data directory, reused
+    assertThat(home.resolve("pg17/PG_VERSION")).hasContent("17");
+  }
+}
