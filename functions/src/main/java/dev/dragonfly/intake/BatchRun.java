@@ -37,7 +37,8 @@ import org.slf4j.LoggerFactory;
  */
 final class BatchRun {
   private static final Logger log = LoggerFactory.getLogger(BatchRun.class);
-  private static final int CHUNKS_AHEAD = 4;
+  /** Enough to keep the loader fed; more only lengthens object lifetimes and GC work. */
+  private static final int CHUNKS_AHEAD = 2;
 
   private final Database database;
   private final IntakeConfig config;
@@ -77,9 +78,16 @@ final class BatchRun {
     this.hooks = hooks;
   }
 
-  /** A slice of validated rows, or the end of input, or the reader's failure. */
-  private record Chunk(List<ValidatedRow> rows, Throwable failure) {
-    static final Chunk END = new Chunk(List.of(), null);
+  /**
+   * A slice of validated rows with those to load (valid, first of their key in the chunk) already
+   * encoded for the target; or the end of input, or the reader's failure.
+   */
+  private record Chunk(List<ValidatedRow> rows, List<ValidatedRow> toLoad, CopyRows encoded, Throwable failure) {
+    static final Chunk END = new Chunk(List.of(), List.of(), null, null);
+
+    static Chunk failed(Throwable failure) {
+      return new Chunk(List.of(), List.of(), null, failure);
+    }
   }
 
   IntakeResult run(InputStream input) {
@@ -125,8 +133,7 @@ final class BatchRun {
       if (chunk.failure() != null) throw rethrow(chunk.failure());
       if (chunk == Chunk.END) break;
       heartbeat.checkClaim();
-      List<ValidatedRow> valid = dropDuplicatesWithinChunk(chunk.rows());
-      loader.load(valid);
+      loader.load(chunk.toLoad(), chunk.encoded());
       count(chunk.rows());
       loadedRows += chunk.rows().size();
       hooks.afterChunk(claim.batchId(), loadedRows);
@@ -160,7 +167,7 @@ final class BatchRun {
   }
 
   /** A later row repeating a case number of this chunk is a duplicate; earlier chunks are the loader's job. */
-  private List<ValidatedRow> dropDuplicatesWithinChunk(List<ValidatedRow> rows) {
+  private static List<ValidatedRow> dropDuplicatesWithinChunk(List<ValidatedRow> rows) {
     Map<String, Long> first = new HashMap<>(rows.size() * 2);
     List<ValidatedRow> valid = new ArrayList<>(rows.size());
     for (ValidatedRow row : rows) {
@@ -301,7 +308,7 @@ final class BatchRun {
           }
           rows.add(validator.validate(csv));
           if (rows.size() == config.chunkRows()) {
-            put(new Chunk(rows, null));
+            put(chunkOf(rows));
             rows = new ArrayList<>(config.chunkRows());
           }
         }
@@ -309,7 +316,7 @@ final class BatchRun {
           throw new FileRejectedException(ErrorCode.EMPTY_FILE, null,
               "the file has a header but no data rows");
         }
-        put(new Chunk(rows, null));
+        put(chunkOf(rows));
       } finally {
         // hash what was read even when rejected, so the batch records which content it judged
         sha256 = HexFormat.of().formatHex(digest.digest());
@@ -320,11 +327,16 @@ final class BatchRun {
       Thread.currentThread().interrupt();
     } catch (Throwable t) {
       try {
-        put(new Chunk(List.of(), t));
+        put(Chunk.failed(t));
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
       }
     }
+  }
+
+  private Chunk chunkOf(List<ValidatedRow> rows) {
+    List<ValidatedRow> toLoad = dropDuplicatesWithinChunk(rows);
+    return new Chunk(rows, toLoad, JudgmentLoader.encodeForTarget(toLoad, ref.source(), claim.batchId()), null);
   }
 
   private void put(Chunk chunk) throws InterruptedException {

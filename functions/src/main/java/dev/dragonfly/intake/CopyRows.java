@@ -17,6 +17,7 @@ public final class CopyRows {
   private boolean lineStart = true;
   private int rows;
 
+  @SuppressWarnings("deprecation") // getBytes(int, int, byte[], int) is the Latin-1 bulk copy we want
   public CopyRows value(String s) {
     separate();
     if (s == null) {
@@ -25,8 +26,15 @@ public final class CopyRows {
       bytes[length++] = 'N';
       return this;
     }
-    ensure(s.length() * 2);
-    for (int i = 0; i < s.length(); i++) {
+    int n = s.length();
+    ensure(n * 3); // worst case: every char non-ASCII (3 UTF-8 bytes) or escaped (2)
+    if (isPlainAscii(s, n)) {
+      // the common case: a bulk copy of the string's Latin-1 bytes
+      s.getBytes(0, n, bytes, length);
+      length += n;
+      return this;
+    }
+    for (int i = 0; i < n; i++) {
       char c = s.charAt(i);
       if (c < 0x80) {
         switch (c) {
@@ -37,15 +45,23 @@ public final class CopyRows {
           default -> bytes[length++] = (byte) c;
         }
       } else {
-        byte[] utf8 = s.substring(i, i + (Character.isHighSurrogate(c) && i + 1 < s.length() ? 2 : 1))
-            .getBytes(StandardCharsets.UTF_8);
-        ensure(utf8.length + (s.length() - i) * 2);
+        int end = Character.isHighSurrogate(c) && i + 1 < n ? i + 2 : i + 1;
+        byte[] utf8 = s.substring(i, end).getBytes(StandardCharsets.UTF_8);
         System.arraycopy(utf8, 0, bytes, length, utf8.length);
         length += utf8.length;
-        if (Character.isHighSurrogate(c)) i++;
+        i = end - 1;
       }
     }
     return this;
+  }
+
+  /** No byte of it needs escaping or UTF-8 encoding. */
+  private static boolean isPlainAscii(String s, int n) {
+    for (int i = 0; i < n; i++) {
+      char c = s.charAt(i);
+      if (c < 0x20 || c == '\\' || c > 0x7e) return false;
+    }
+    return true;
   }
 
   public CopyRows value(long n) {

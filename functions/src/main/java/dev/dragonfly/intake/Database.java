@@ -14,6 +14,8 @@ import org.postgresql.ds.PGSimpleDataSource;
 /** The intake database: connections, Jdbi and the Flyway migrations shipped from {@code sql/}. */
 public final class Database {
   static final String MIGRATIONS = "classpath:db/migration";
+  /** The newest migration in sql/; DatabaseTest keeps this in step with the files. */
+  static final String LATEST_SCHEMA_VERSION = "3";
 
   private final DataSource dataSource;
   private final Jdbi jdbi;
@@ -62,6 +64,25 @@ public final class Database {
   /** Applies pending migrations; returns how many ran. Safe to call concurrently: Flyway locks. */
   public int migrate() {
     return flyway().migrate().migrationsExecuted;
+  }
+
+  /**
+   * Migrates only when the schema is behind this build. Flyway's own check costs about a second
+   * of start-up, which every CLI ingest would pay; one query answers the common case.
+   */
+  public void migrateIfBehind() {
+    if (!LATEST_SCHEMA_VERSION.equals(appliedVersion())) migrate();
+  }
+
+  private String appliedVersion() {
+    try (Connection c = connection(); var st = c.createStatement();
+         var rs = st.executeQuery("SELECT version FROM intake.flyway_schema_history WHERE success "
+             + "ORDER BY installed_rank DESC LIMIT 1")) {
+      return rs.next() ? rs.getString(1) : null;
+    } catch (SQLException e) {
+      if ("42P01".equals(e.getSQLState()) || "3F000".equals(e.getSQLState())) return null; // never migrated
+      throw new DatabaseUnavailableException("cannot read the schema version: " + e.getMessage(), e);
+    }
   }
 
   /** Migrations shipped in this build that the database has not applied yet. */

@@ -46,6 +46,17 @@ public final class TestDatabase {
     return new Database(dataSource(name));
   }
 
+  /** A new database with no schema at all. */
+  public static Database empty() {
+    String name = "empty_" + NEXT.incrementAndGet();
+    try (Connection c = server().getPostgresDatabase().getConnection()) {
+      c.createStatement().execute("CREATE DATABASE " + name);
+    } catch (SQLException e) {
+      throw new IllegalStateException(e);
+    }
+    return new Database(dataSource(name));
+  }
+
   /** A JDBC URL of the given database, for code under test that connects by URL (subprocesses, the CLI). */
   public static String jdbcUrl(Database db) {
     return ((PGSimpleDataSource) db.dataSource()).getUrl() + "?user=postgres";

@@ -54,7 +54,7 @@ final class Connector implements AutoCloseable {
   /** The database with every shipped migration applied: what ingest and batch commands need. */
   Database migratedDatabase() {
     Database db = database();
-    db.migrate();
+    db.migrateIfBehind();
     return db;
   }
 

@@ -148,11 +148,9 @@ public final class CsvReader {
       startField();
       if (b == QUOTE) {
         b = readQuotedField();
-      } else {
-        while (b >= 0 && b != COMMA && b != LF && b != CR) {
-          append(b);
-          b = read();
-        }
+      } else if (b != COMMA && b != LF && b != CR) {
+        append(b);
+        b = readUnquotedRest();
       }
       endField();
       if (b == COMMA) {
@@ -167,6 +165,48 @@ public final class CsvReader {
       }
       finishLine(b);
       return;
+    }
+  }
+
+  /**
+   * Reads the rest of an unquoted field by scanning the buffer in bulk; returns the byte that
+   * ends it (comma, CR, LF) or -1 at the end of input.
+   */
+  private int readUnquotedRest() throws IOException {
+    while (true) {
+      int start = pos;
+      int p = pos;
+      boolean nonAscii = false;
+      while (p < limit) {
+        byte c = buf[p];
+        if (c == COMMA || c == LF || c == CR || c == 0) break;
+        if (c < 0) nonAscii = true;
+        p++;
+      }
+      appendRange(start, p, nonAscii);
+      pos = p;
+      if (p < limit) {
+        int b = buf[pos++] & 0xff;
+        if (b == 0) append(0); // rejects the file
+        return b;
+      }
+      if (!fill()) return -1;
+    }
+  }
+
+  private void appendRange(int from, int to, boolean nonAscii) {
+    int n = to - from;
+    if (n == 0) return;
+    fieldTrueLength += n;
+    if (nonAscii) fieldNonAscii = true;
+    int room = maxFieldBytes - fieldLength;
+    int kept = Math.min(n, room);
+    if (kept > 0) {
+      if (fieldLength + kept > field.length) {
+        field = Arrays.copyOf(field, Math.min(Math.max(field.length * 2, fieldLength + kept), maxFieldBytes));
+      }
+      System.arraycopy(buf, from, field, fieldLength, kept);
+      fieldLength += kept;
     }
   }
 

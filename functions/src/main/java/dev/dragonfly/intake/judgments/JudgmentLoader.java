@@ -31,7 +31,7 @@ public final class JudgmentLoader {
   private Mode mode;
   private boolean stageCreated;
   private long insertedDirectly;
-  private final CopyRows copy = new CopyRows();
+  private final CopyRows copy = new CopyRows(); // reused for staging
 
   public JudgmentLoader(Connection connection, long batchId, String source, boolean dryRun) {
     this.connection = connection;
@@ -41,14 +41,27 @@ public final class JudgmentLoader {
   }
 
   /**
-   * Loads the valid rows of one chunk (their case numbers are unique within the chunk). A row
-   * whose case number this batch already loaded gets a {@code DUPLICATE_CASE_NUMBER} error and
-   * is not written.
+   * Encodes rows for a direct copy into the target. Done by the reader thread, ahead of time, so
+   * the database never waits for the loader to encode the next chunk.
    */
-  public void load(List<ValidatedRow> rows) throws SQLException {
+  public static CopyRows encodeForTarget(List<ValidatedRow> rows, String source, long batchId) {
+    CopyRows copy = new CopyRows();
+    for (ValidatedRow row : rows) {
+      appendValues(copy, row);
+      copy.value(source).value(batchId).value(batchId).endRow();
+    }
+    return copy;
+  }
+
+  /**
+   * Loads the valid rows of one chunk (their case numbers are unique within the chunk), given
+   * also as {@link #encodeForTarget} encoded them. A row whose case number this batch already
+   * loaded gets a {@code DUPLICATE_CASE_NUMBER} error and is not written.
+   */
+  public void load(List<ValidatedRow> rows, CopyRows encoded) throws SQLException {
     if (rows.isEmpty()) return;
     if (mode == Mode.DIRECT) {
-      if (tryCopyIntoTarget(rows)) return;
+      if (tryCopyIntoTarget(encoded)) return;
       mode = Mode.CHECKED; // keys collide from here on more often than not: stop guessing
     }
     loadChecked(rows);
@@ -76,19 +89,14 @@ public final class JudgmentLoader {
       }
     }
     // Another batch may insert one of these keys meanwhile: then the whole chunk goes through the stage.
-    if (!newRows.isEmpty() && !tryCopyIntoTarget(newRows)) staged.addAll(newRows);
+    if (!newRows.isEmpty() && !tryCopyIntoTarget(encodeForTarget(newRows, source, batchId))) staged.addAll(newRows);
     stage(staged);
   }
 
-  private boolean tryCopyIntoTarget(List<ValidatedRow> rows) throws SQLException {
-    copy.clear();
-    for (ValidatedRow row : rows) {
-      appendValues(row);
-      copy.value(source).value(batchId).value(batchId).endRow();
-    }
+  private boolean tryCopyIntoTarget(CopyRows encoded) throws SQLException {
     Savepoint savepoint = connection.setSavepoint();
     try {
-      insertedDirectly += copy.copyInto(connection, JudgmentSql.COPY_TARGET);
+      insertedDirectly += encoded.copyInto(connection, JudgmentSql.COPY_TARGET);
       connection.releaseSavepoint(savepoint);
       return true;
     } catch (SQLException e) {
@@ -108,13 +116,13 @@ public final class JudgmentLoader {
     }
     copy.clear();
     for (ValidatedRow row : rows) {
-      appendValues(row);
+      appendValues(copy, row);
       copy.endRow();
     }
     copy.copyInto(connection, JudgmentSql.COPY_STAGE);
   }
 
-  private void appendValues(ValidatedRow row) {
+  private static void appendValues(CopyRows copy, ValidatedRow row) {
     for (JudgmentColumn column : JudgmentColumn.ALL) copy.value(row.value(column));
     copy.value(row.recordNumber());
   }
