@@ -9,7 +9,8 @@ import java.util.SplittableRandom;
 /**
  * Writes a deterministic judgments CSV for the benchmark: the same arguments give the same
  * bytes. About {@code invalidPerMille}/1000 of the rows carry exactly one defect each, cycling
- * through the row-level rules. All names, addresses and numbers are made up.
+ * through six row-level rules; every row keeps ten fields, so a raw {@code \copy} of the same
+ * file into an all-text table succeeds. All names, addresses and numbers are made up.
  *
  * <p>Usage: {@code java bench/GenerateJudgments.java OUT.csv ROWS [INVALID_PER_MILLE=15]}
  */
@@ -45,10 +46,10 @@ public final class GenerateJudgments {
         String first = FIRST[random.nextInt(FIRST.length)];
         String last = LAST[random.nextInt(LAST.length)];
         sb.append("JD-").append(2000 + i % 25).append('-').append(String.format("%09d", i)).append(',');
-        sb.append(PLAINTIFFS[random.nextInt(PLAINTIFFS.length)]).append(',');
+        sb.append(defect == 5 ? "=HYPERLINK(1)" : PLAINTIFFS[random.nextInt(PLAINTIFFS.length)]).append(',');
         sb.append(defect == 0 ? "" : first + " " + last).append(',');
         long cents = 1000 + random.nextLong(50_000_000);
-        sb.append(defect == 1 ? "12,5O" : cents / 100 + "." + String.format("%02d", cents % 100)).append(',');
+        sb.append(defect == 1 ? "12.5O" : cents / 100 + "." + String.format("%02d", cents % 100)).append(',');
         sb.append(defect == 2 ? "03/15/2021" : String.format("%d-%02d-%02d", 2000 + random.nextInt(25),
             1 + random.nextInt(12), 1 + random.nextInt(28))).append(',');
         sb.append(COURTS[random.nextInt(COURTS.length)]).append(',');
@@ -57,7 +58,6 @@ public final class GenerateJudgments {
             .append(", Apt ").append(1 + random.nextInt(99)).append(", Example City, NY 1").append(String.format("%04d", random.nextInt(10000))).append('"').append(',');
         sb.append(defect == 3 ? "12345" : String.format("%04d", random.nextInt(10000))).append(',');
         sb.append(defect == 4 ? "not-an-email" : first.toLowerCase() + "." + last.toLowerCase() + i + "@example.com");
-        if (defect == 5) sb.append(",extra");
         sb.append('\n');
         os.write(sb.toString().getBytes(StandardCharsets.US_ASCII));
       }
