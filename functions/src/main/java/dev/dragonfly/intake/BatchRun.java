@@ -57,6 +57,8 @@ final class BatchRun {
   private volatile HeaderMapping header;
   private volatile String sha256;
   private volatile long bytesRead;
+  private static final int ERRORS_PER_WRITE = 2000;
+  private final List<RowError> pendingErrors = new ArrayList<>();
   private long total;
   private long invalid;
   private final Map<ErrorCode, Long> errorsByCode = new EnumMap<>(ErrorCode.class);
@@ -138,6 +140,7 @@ final class BatchRun {
       loadedRows += chunk.rows().size();
       hooks.afterChunk(claim.batchId(), loadedRows);
     }
+    flushErrors();
     advance("validating");
     if (!dryRun) {
       var original = sameContentCompleted(load);
@@ -184,24 +187,25 @@ final class BatchRun {
   }
 
   private void count(List<ValidatedRow> rows) {
-    List<RowError> errors = new ArrayList<>();
     for (ValidatedRow row : rows) {
       total++;
       if (row.isValid()) continue;
       invalid++;
       for (RowError e : row.errors()) {
-        errors.add(e);
+        pendingErrors.add(e);
         errorsByCode.merge(e.code(), 1L, Long::sum);
       }
     }
-    recordErrors(errors);
+    if (pendingErrors.size() >= ERRORS_PER_WRITE) flushErrors();
   }
 
-  private void recordErrors(List<RowError> errors) {
-    if (errors.isEmpty()) return;
+  /** Writes the buffered row errors: in batches, as each write is a round trip the load waits for. */
+  private void flushErrors() {
+    if (pendingErrors.isEmpty()) return;
     synchronized (control) {
-      RowErrors.append(control, claim.batchId(), claim.attempt(), errors);
+      RowErrors.append(control, claim.batchId(), claim.attempt(), pendingErrors);
     }
+    pendingErrors.clear();
   }
 
   private Long sameContentCompleted(Connection load) throws SQLException {
@@ -244,8 +248,9 @@ final class BatchRun {
     errorsByCode.merge(error.code(), 1L, Long::sum);
     BatchCounts counts = new BatchCounts(total, total - invalid, invalid, 0, 0, 0);
     boolean rejected;
+    pendingErrors.add(error);
+    flushErrors();
     synchronized (control) {
-      RowErrors.append(control, claim.batchId(), claim.attempt(), List.of(error));
       rejected = batches.reject(control, claim, reason, counts, sha256, bytesRead);
     }
     if (!rejected) throw new ClaimLostException(claim.batchId(), claim.attempt());

@@ -3,16 +3,25 @@ package dev.dragonfly.intake;
 import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.sql.SQLException;
-import java.util.Arrays;
+import java.util.ArrayList;
+import java.util.List;
 import org.postgresql.PGConnection;
 import org.postgresql.copy.CopyIn;
 
 /**
  * Rows encoded in PostgreSQL's COPY text format, sent with one {@code COPY … FROM STDIN}.
  * Bulk loading goes through COPY, never row-at-a-time INSERTs.
+ *
+ * <p>The bytes live in 128 KiB segments rather than one growing array: a chunk's megabytes in
+ * one array would be a "humongous" object to G1, allocated straight into the old generation
+ * and reclaimed only by concurrent marking, which costs CPU the database needs.
  */
 public final class CopyRows {
-  private byte[] bytes = new byte[1 << 16];
+  static final int SEGMENT_BYTES = 128 * 1024;
+
+  private final List<byte[]> fullSegments = new ArrayList<>();
+  private final List<Integer> fullLengths = new ArrayList<>();
+  private byte[] bytes = new byte[SEGMENT_BYTES];
   private int length;
   private boolean lineStart = true;
   private int rows;
@@ -85,6 +94,8 @@ public final class CopyRows {
   }
 
   public void clear() {
+    fullSegments.clear();
+    fullLengths.clear();
     length = 0;
     rows = 0;
     lineStart = true;
@@ -94,6 +105,7 @@ public final class CopyRows {
   public long copyInto(Connection connection, String copySql) throws SQLException {
     CopyIn copy = connection.unwrap(PGConnection.class).getCopyAPI().copyIn(copySql);
     try {
+      for (int i = 0; i < fullSegments.size(); i++) copy.writeToCopy(fullSegments.get(i), 0, fullLengths.get(i));
       copy.writeToCopy(bytes, 0, length);
       return copy.endCopy();
     } finally {
@@ -109,7 +121,12 @@ public final class CopyRows {
     lineStart = false;
   }
 
+  /** Room for {@code more} contiguous bytes: a value never spans two segments. */
   private void ensure(int more) {
-    if (length + more > bytes.length) bytes = Arrays.copyOf(bytes, Math.max(bytes.length * 2, length + more));
+    if (length + more <= bytes.length) return;
+    fullSegments.add(bytes);
+    fullLengths.add(length);
+    bytes = new byte[Math.max(SEGMENT_BYTES, more)];
+    length = 0;
   }
 }

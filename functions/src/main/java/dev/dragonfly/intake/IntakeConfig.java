@@ -14,13 +14,13 @@ import java.util.Optional;
  * @param heartbeatInterval {@code INTAKE_HEARTBEAT_INTERVAL}, ISO-8601 (default PT10S)
  * @param staleAfter    {@code INTAKE_STALE_AFTER}: a claim whose heartbeat is silent this long
  *                      may be taken over (default PT2M)
- * @param chunkRows     {@code INTAKE_CHUNK_ROWS}: rows parsed ahead and loaded together (default 8192)
+ * @param chunkRows     {@code INTAKE_CHUNK_ROWS}: rows parsed ahead and loaded together (default 4096)
  */
 public record IntakeConfig(Optional<DatabaseUrl> databaseUrl, Duration heartbeatInterval,
                            Duration staleAfter, int chunkRows) {
   public static final Duration HEARTBEAT_INTERVAL_DEFAULT = Duration.ofSeconds(10);
   public static final Duration STALE_AFTER_DEFAULT = Duration.ofMinutes(2);
-  public static final int CHUNK_ROWS_DEFAULT = 8192;
+  public static final int CHUNK_ROWS_DEFAULT = 4096;
 
   public IntakeConfig {
     requireNonNull(databaseUrl, "databaseUrl == null");

@@ -1,10 +1,10 @@
 package dev.dragonfly.intake;
 
-import com.fasterxml.jackson.core.type.TypeReference;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import java.sql.Array;
 import java.sql.SQLException;
 import java.util.Arrays;
+import java.util.HashMap;
+import java.util.Locale;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -12,9 +12,6 @@ import org.jdbi.v3.core.Jdbi;
 
 /** Reads source profiles from {@code intake.source_profiles}. */
 public final class SourceProfiles {
-  private static final ObjectMapper JSON = new ObjectMapper();
-  private static final TypeReference<Map<String, String>> ALIASES = new TypeReference<>() {};
-
   private final Jdbi jdbi;
 
   public SourceProfiles(Jdbi jdbi) {
@@ -23,13 +20,15 @@ public final class SourceProfiles {
 
   public Optional<SourceProfile> find(String name) {
     return jdbi.withHandle(h -> h.createQuery("""
-            SELECT name, dataset, header_aliases::text AS aliases, date_formats,
-                   error_threshold_percent, max_file_bytes, max_rows
+            SELECT name, dataset, date_formats, error_threshold_percent, max_file_bytes, max_rows,
+                   ARRAY(SELECT key FROM jsonb_each_text(header_aliases) ORDER BY key) AS alias_names,
+                   ARRAY(SELECT value FROM jsonb_each_text(header_aliases) ORDER BY key) AS alias_targets
             FROM intake.source_profiles WHERE name = :name
             """)
         .bind("name", name)
         .map((rs, ctx) -> new SourceProfile(
-            rs.getString("name"), rs.getString("dataset"), aliases(rs.getString("aliases")),
+            rs.getString("name"), rs.getString("dataset"),
+            aliases(strings(rs.getArray("alias_names")), strings(rs.getArray("alias_targets"))),
             strings(rs.getArray("date_formats")), rs.getBigDecimal("error_threshold_percent"),
             rs.getLong("max_file_bytes"), rs.getLong("max_rows")))
         .findOne());
@@ -45,12 +44,13 @@ public final class SourceProfiles {
         .mapTo(String.class).list());
   }
 
-  private static Map<String, String> aliases(String json) {
-    try {
-      return JSON.readValue(json, ALIASES);
-    } catch (Exception e) {
-      throw new IllegalStateException("source profile header_aliases is not a JSON object of strings", e);
+  /** Aliases keyed by the vendor header lower-cased and trimmed, as {@link SourceProfile} expects. */
+  private static Map<String, String> aliases(List<String> names, List<String> targets) {
+    Map<String, String> aliases = new HashMap<>();
+    for (int i = 0; i < names.size(); i++) {
+      aliases.put(names.get(i).strip().toLowerCase(Locale.ROOT), targets.get(i).strip().toLowerCase(Locale.ROOT));
     }
+    return aliases;
   }
 
   private static List<String> strings(Array array) throws SQLException {

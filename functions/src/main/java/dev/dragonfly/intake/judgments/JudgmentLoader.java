@@ -6,7 +6,6 @@ import dev.dragonfly.intake.CopyRows;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.sql.Savepoint;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -30,6 +29,7 @@ public final class JudgmentLoader {
   private final String source;
   private Mode mode;
   private boolean stageCreated;
+  private boolean savepointSet;
   private long insertedDirectly;
   private final CopyRows copy = new CopyRows(); // reused for staging
 
@@ -94,16 +94,24 @@ public final class JudgmentLoader {
   }
 
   private boolean tryCopyIntoTarget(CopyRows encoded) throws SQLException {
-    Savepoint savepoint = connection.setSavepoint();
+    markChunkStart();
     try {
       insertedDirectly += encoded.copyInto(connection, JudgmentSql.COPY_TARGET);
-      connection.releaseSavepoint(savepoint);
       return true;
     } catch (SQLException e) {
       if (!"23505".equals(e.getSQLState())) throw e;
-      connection.rollback(savepoint);
+      execute("ROLLBACK TO SAVEPOINT chunk");
       return false;
     }
+  }
+
+  /**
+   * Sets the savepoint a colliding chunk rolls back to. Releasing the previous one goes in the
+   * same round trip: per-chunk round trips are what a chunked load pays for.
+   */
+  private void markChunkStart() throws SQLException {
+    execute(savepointSet ? "RELEASE SAVEPOINT chunk; SAVEPOINT chunk" : "SAVEPOINT chunk");
+    savepointSet = true;
   }
 
   private void stage(List<ValidatedRow> rows) throws SQLException {
