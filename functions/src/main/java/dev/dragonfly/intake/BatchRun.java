@@ -142,10 +142,8 @@ final class BatchRun {
     }
     flushErrors();
     advance("validating");
-    if (!dryRun) {
-      var original = sameContentCompleted(load);
-      if (original != null) return duplicateOf(load, original);
-    }
+    Long original = sameContentCompleted(load); // a dry run asks too: its preview must match the real run
+    if (original != null) return duplicateOf(load, original);
     BigDecimal errorRate = total == 0 ? BigDecimal.ZERO
         : BigDecimal.valueOf(invalid * 100).divide(BigDecimal.valueOf(total), 6, RoundingMode.HALF_UP);
     if (errorRate.compareTo(threshold) > 0) {
@@ -166,7 +164,7 @@ final class BatchRun {
     log.info("batch {} source={} sha256={} completed{}: total={} invalid={} inserted={} updated={} unchanged={}",
         claim.batchId(), ref.source(), sha256, dryRun ? " (dry run)" : "", counts.total(), counts.invalid(),
         counts.inserted(), counts.updated(), counts.unchanged());
-    return result(IntakeResult.COMPLETED, counts, null, null);
+    return result(IntakeResult.COMPLETED, counts, null);
   }
 
   /** A later row repeating a case number of this chunk is a duplicate; earlier chunks are the loader's job. */
@@ -229,7 +227,7 @@ final class BatchRun {
     if (!marked) throw new ClaimLostException(claim.batchId(), claim.attempt());
     log.info("batch {} source={} sha256={} has the content of completed batch {}: nothing loaded",
         claim.batchId(), ref.source(), sha256, original);
-    return IntakeResult.withoutRows(claim.batchId(), ref, IntakeResult.DUPLICATE, original, null);
+    return IntakeResult.duplicate(claim.batchId(), ref, dryRun, original, IntakeResult.COMPLETED, sha256, bytesRead);
   }
 
   private String rateReason(BigDecimal rate) {
@@ -255,7 +253,7 @@ final class BatchRun {
     }
     if (!rejected) throw new ClaimLostException(claim.batchId(), claim.attempt());
     log.info("batch {} source={} sha256={} rejected: {}", claim.batchId(), ref.source(), sha256, error.code());
-    return result(IntakeResult.FAILED, counts, reason, null);
+    return result(IntakeResult.FAILED, counts, reason);
   }
 
   private RuntimeException giveBack(Exception e) {
@@ -281,13 +279,13 @@ final class BatchRun {
     if (!advanced) throw new ClaimLostException(claim.batchId(), claim.attempt());
   }
 
-  private IntakeResult result(String status, BatchCounts counts, String reason, Long duplicateOf) {
+  private IntakeResult result(String status, BatchCounts counts, String reason) {
     Map<String, Long> byCode = new LinkedHashMap<>();
     errorsByCode.forEach((code, n) -> byCode.put(code.name(), n));
     HeaderMapping h = header;
     return new IntakeResult(claim.batchId(), ref.source(), ref.key(), status, dryRun, claim.attempt(),
         counts.total(), counts.valid(), counts.invalid(), counts.inserted(), counts.updated(), counts.unchanged(),
-        byCode, reason, duplicateOf, sha256, bytesRead, h == null ? List.of() : h.ignoredColumns(),
+        byCode, reason, null, null, sha256, bytesRead, h == null ? List.of() : h.ignoredColumns(),
         TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startedNanos));
   }
 

@@ -73,13 +73,28 @@ public final class BatchStore {
       if (isProcessing(batch.status())) {
         return new Claim.InProgress(batch.id());
       }
-      long duplicate = recordDuplicate(h, ref, batch.id(), thresholdPercent);
+      long duplicate = recordDuplicate(h, ref, batch.id(), thresholdPercent, false);
       return new Claim.Duplicate(duplicate, batch.id(), batch.status());
     }
   }
 
-  /** Starts a dry run: a batch of its own that never claims the object. */
-  public Claim.Claimed startDryRun(Handle h, ObjectRef ref, BigDecimal thresholdPercent) {
+  /**
+   * Starts a dry run: a batch of its own that never claims the object. An object version that
+   * was already processed previews as what the real run would be: a duplicate.
+   */
+  public Claim startDryRun(Handle h, ObjectRef ref, BigDecimal thresholdPercent) {
+    Optional<Batch> processed = h.createQuery("SELECT " + Batch.COLUMNS + """
+             FROM intake.batches
+            WHERE source = :source AND object_key = :key AND object_version = :version
+              AND status <> 'duplicate' AND NOT dry_run""")
+        .bind("source", ref.source()).bind("key", ref.key()).bind("version", ref.version())
+        .mapTo(Batch.class).findOne()
+        .filter(b -> !isProcessing(b.status()) && !b.status().equals("uploaded"));
+    if (processed.isPresent()) {
+      Batch original = processed.get();
+      return new Claim.Duplicate(recordDuplicate(h, ref, original.id(), thresholdPercent, true), original.id(),
+          original.status());
+    }
     UUID token = UUID.randomUUID();
     long id = h.createQuery("""
             INSERT INTO intake.batches (source, object_key, object_version, status, dry_run, owner_token,
@@ -92,14 +107,15 @@ public final class BatchStore {
     return new Claim.Claimed(id, 1, token, false);
   }
 
-  private static long recordDuplicate(Handle h, ObjectRef ref, long originalId, BigDecimal thresholdPercent) {
+  private static long recordDuplicate(Handle h, ObjectRef ref, long originalId, BigDecimal thresholdPercent,
+                                      boolean dryRun) {
     return h.createQuery("""
-            INSERT INTO intake.batches (source, object_key, object_version, status, duplicate_of,
+            INSERT INTO intake.batches (source, object_key, object_version, status, dry_run, duplicate_of,
                                         error_threshold_percent, started_at, finished_at)
-            VALUES (:source, :key, :version, 'duplicate', :original, :threshold, now(), now())
+            VALUES (:source, :key, :version, 'duplicate', :dryRun, :original, :threshold, now(), now())
             RETURNING id""")
         .bind("source", ref.source()).bind("key", ref.key()).bind("version", ref.version())
-        .bind("original", originalId).bind("threshold", thresholdPercent)
+        .bind("dryRun", dryRun).bind("original", originalId).bind("threshold", thresholdPercent)
         .mapTo(Long.class).one();
   }
 

@@ -53,6 +53,6 @@ public record DatabaseUrl(String jdbcUrl, Optional<String> user, Optional<String
   }
 
   @Override public String toString() {
-    return jdbcUrl + user.map(u -> " (user " + u + ")").orElse("");
+    return jdbcUrl.replaceAll("(?i)(password=)[^&]*", "$1***") + user.map(u -> " (user " + u + ")").orElse("");
   }
 }

@@ -51,20 +51,21 @@ public final class IntakePipeline {
       Claim claim = options.dryRun()
           ? batches.startDryRun(control, ref, threshold)
           : batches.claim(control, ref, threshold, config.staleAfter());
+      boolean dryRun = options.dryRun();
       if (claim instanceof Claim.Duplicate d) {
         log.info("batch {} source={} duplicate of batch {} ({})", d.batchId(), ref.source(), d.originalId(),
             d.originalStatus());
-        return IntakeResult.withoutRows(d.batchId(), ref, IntakeResult.DUPLICATE, d.originalId(), null);
+        return IntakeResult.duplicate(d.batchId(), ref, dryRun, d.originalId(), d.originalStatus(), null, 0);
       }
       if (claim instanceof Claim.InProgress p) {
         log.info("batch {} source={} is held by a live worker; leaving it", p.batchId(), ref.source());
-        return IntakeResult.withoutRows(p.batchId(), ref, IntakeResult.IN_PROGRESS, null, null);
+        return IntakeResult.inProgress(p.batchId(), ref);
       }
       Claim.Claimed c = (Claim.Claimed) claim;
       log.info("batch {} source={} claimed (attempt {}{})", c.batchId(), ref.source(), c.attempt(),
           c.takeover() ? ", taken over" : "");
       hooks.afterClaim(c.batchId());
-      return new BatchRun(database, config, batches, control, c, ref, profile, options.dryRun(), threshold,
+      return new BatchRun(database, config, batches, control, c, ref, profile, dryRun, threshold,
           clock, hooks).run(input);
     }
   }

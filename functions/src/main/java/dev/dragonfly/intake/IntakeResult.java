@@ -8,11 +8,14 @@ import java.util.Map;
  * reason for a rejection or the batch it duplicates. Serialised as the JSON summary.
  *
  * @param status {@code completed}, {@code failed} (rejected), {@code duplicate} or {@code in_progress}
+ * @param duplicateOfStatus the status of the batch this one duplicates: a re-sent file that was
+ *     rejected is a duplicate of a {@code failed} batch
  */
 public record IntakeResult(long batchId, String source, String objectKey, String status, boolean dryRun,
                            int attempt, long rowsTotal, long rowsValid, long rowsInvalid, long rowsInserted,
                            long rowsUpdated, long rowsUnchanged, Map<String, Long> errorsByCode,
-                           String rejectionReason, Long duplicateOf, String contentSha256, long bytesRead,
+                           String rejectionReason, Long duplicateOf, String duplicateOfStatus,
+                           String contentSha256, long bytesRead,
                            List<String> ignoredColumns, long durationMillis) {
   public static final String COMPLETED = "completed";
   public static final String FAILED = "failed";
@@ -28,16 +31,22 @@ public record IntakeResult(long batchId, String source, String objectKey, String
     return new BatchCounts(rowsTotal, rowsValid, rowsInvalid, rowsInserted, rowsUpdated, rowsUnchanged);
   }
 
-  static IntakeResult withoutRows(long batchId, ObjectRef ref, String status, Long duplicateOf, String reason) {
-    return new IntakeResult(batchId, ref.source(), ref.key(), status, false, 0, 0, 0, 0, 0, 0, 0, Map.of(),
-        reason, duplicateOf, null, 0, List.of(), 0);
+  static IntakeResult inProgress(long batchId, ObjectRef ref) {
+    return new IntakeResult(batchId, ref.source(), ref.key(), IN_PROGRESS, false, 0, 0, 0, 0, 0, 0, 0, Map.of(),
+        null, null, null, null, 0, List.of(), 0);
+  }
+
+  static IntakeResult duplicate(long batchId, ObjectRef ref, boolean dryRun, long originalId, String originalStatus,
+                                String sha256, long bytes) {
+    return new IntakeResult(batchId, ref.source(), ref.key(), DUPLICATE, dryRun, 0, 0, 0, 0, 0, 0, 0, Map.of(),
+        null, originalId, originalStatus, sha256, bytes, List.of(), 0);
   }
 
   /** One line for a terminal: the verdict and the numbers behind it. */
   public String oneLine() {
     String prefix = "batch " + batchId + (dryRun ? " (dry run)" : "") + " ";
     return switch (status) {
-      case DUPLICATE -> prefix + "duplicate of batch " + duplicateOf + ": nothing loaded";
+      case DUPLICATE -> prefix + "duplicate of batch " + duplicateOf + " (" + duplicateOfStatus + "): nothing loaded";
       case IN_PROGRESS -> prefix + "in progress in another worker: nothing done, retry later";
       case FAILED -> prefix + "rejected: " + rejectionReason + " (" + rowsTotal + " rows, " + rowsInvalid
           + " invalid); nothing loaded";

@@ -19,10 +19,11 @@ class DatabaseUrlTest {
 
   @Test
   void keepsTheJdbcFormAsItIs() {
-    DatabaseUrl url = DatabaseUrl.parse("jdbc:postgresql://localhost:5432/intake?user=x");
+    DatabaseUrl url = DatabaseUrl.parse("jdbc:postgresql://localhost:5432/intake?user=x&password=secret&ssl=true");
 
-    assertThat(url.jdbcUrl()).isEqualTo("jdbc:postgresql://localhost:5432/intake?user=x");
+    assertThat(url.jdbcUrl()).isEqualTo("jdbc:postgresql://localhost:5432/intake?user=x&password=secret&ssl=true");
     assertThat(url.user()).isEqualTo(Optional.empty());
+    assertThat(url.toString()).isEqualTo("jdbc:postgresql://localhost:5432/intake?user=x&password=***&ssl=true");
   }
 
   @Test

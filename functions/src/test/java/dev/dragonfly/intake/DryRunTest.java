@@ -56,6 +56,27 @@ class DryRunTest {
   }
 
   @Test
+  void dryRunOfAnAlreadyProcessedObjectOrContentPreviewsADuplicate() {
+    IntakeResult real = pipeline.ingest(ref("a.csv"), stream(csv(row("C-1"))), IngestOptions.DEFAULT);
+    var before = target.snapshot("judgments");
+
+    IntakeResult sameObject = pipeline.ingest(ref("a.csv"), stream(csv(row("C-1"))), IngestOptions.DEFAULT.withDryRun(true));
+    IntakeResult sameContent = pipeline.ingest(ref("b.csv"), stream(csv(row("C-1"))), IngestOptions.DEFAULT.withDryRun(true));
+
+    assertThat(sameObject.status()).isEqualTo("duplicate");
+    assertThat(sameObject.duplicateOf()).isEqualTo(real.batchId());
+    assertThat(sameObject.duplicateOfStatus()).isEqualTo("completed");
+    assertThat(sameContent.status()).isEqualTo("duplicate");
+    assertThat(sameContent.duplicateOf()).isEqualTo(real.batchId());
+    assertThat(target.batch(sameContent.batchId()).dryRun()).isTrue();
+    assertThat(target.snapshot("judgments")).isEqualTo(before);
+    // and the real runs agree with the previews
+    assertThat(pipeline.ingest(ref("a.csv"), stream(csv(row("C-1"))), IngestOptions.DEFAULT).status()).isEqualTo("duplicate");
+    assertThat(pipeline.ingest(ref("b.csv"), stream(csv(row("C-1"))), IngestOptions.DEFAULT).duplicateOf())
+        .isEqualTo(real.batchId());
+  }
+
+  @Test
   void dryRunOfARejectedFileIsRejectedToo() {
     IntakeResult preview = pipeline.ingest(ref("bad.csv"), stream(csv(row("C-1"), row("C-2", "x"))),
         IngestOptions.DEFAULT.withDryRun(true));

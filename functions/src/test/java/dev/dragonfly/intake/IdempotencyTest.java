@@ -34,8 +34,22 @@ class IdempotencyTest {
 
     assertThat(second.status()).isEqualTo("duplicate");
     assertThat(second.duplicateOf()).isEqualTo(first.batchId());
+    assertThat(second.duplicateOfStatus()).isEqualTo("completed");
+    assertThat(second.oneLine()).isEqualTo("batch " + second.batchId() + " duplicate of batch " + first.batchId()
+        + " (completed): nothing loaded");
     assertThat(target.batch(second.batchId()).status()).isEqualTo("duplicate");
     assertThat(target.snapshot("judgments")).isEqualTo(before);
+  }
+
+  @Test
+  void resentRejectedObjectIsADuplicateOfTheFailedBatch() {
+    IntakeResult rejected = pipeline.ingest(ref("bad.csv"), stream(csv(row("C-1", "x"))), IngestOptions.DEFAULT);
+
+    IntakeResult again = pipeline.ingest(ref("bad.csv"), stream(csv(row("C-1", "x"))), IngestOptions.DEFAULT);
+
+    assertThat(again.status()).isEqualTo("duplicate");
+    assertThat(again.duplicateOf()).isEqualTo(rejected.batchId());
+    assertThat(again.duplicateOfStatus()).isEqualTo("failed");
   }
 
   @Test

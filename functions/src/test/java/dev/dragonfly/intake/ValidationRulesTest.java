@@ -42,6 +42,7 @@ class ValidationRulesTest {
         new Case("amount 10^10", "C-9,Acme,Jane,10000000000,2024-03-01,,,,,", ErrorCode.INVALID_AMOUNT, "judgment_amount"),
         new Case("US date", "C-9,Acme,Jane,1.00,03/01/2024,,,,,", ErrorCode.INVALID_DATE_FORMAT, "judgment_date"),
         new Case("impossible date", "C-9,Acme,Jane,1.00,2024-02-30,,,,,", ErrorCode.INVALID_DATE_FORMAT, "judgment_date"),
+        new Case("year zero", "C-9,Acme,Jane,1.00,0000-01-01,,,,,", ErrorCode.INVALID_DATE_FORMAT, "judgment_date"),
         new Case("future date", "C-9,Acme,Jane,1.00,2026-06-16,,,,,", ErrorCode.INVALID_DATE_FORMAT, "judgment_date"),
         new Case("ssn last4 too short", "C-9,Acme,Jane,1.00,2024-03-01,,,,123,", ErrorCode.INVALID_SSN_LAST4, "defendant_ssn_last4"),
         new Case("full ssn", "C-9,Acme,Jane,1.00,2024-03-01,,,,000-12-3456,", ErrorCode.INVALID_SSN_LAST4, "defendant_ssn_last4"),

@@ -253,7 +253,7 @@ class SentinelCliTest {
 
     assertThat(first.exitCode()).isZero();
     assertThat(first.out()).startsWith("batch 1 completed");
-    assertThat(second.out()).startsWith("batch 3 duplicate of batch 1"); // the same data directory, reused
+    assertThat(second.out()).startsWith("batch 3 duplicate of batch 1 (completed)"); // the same data directory, reused
     assertThat(home.resolve("pg17/PG_VERSION")).hasContent("17");
   }
 }

@@ -23,6 +23,8 @@ import java.util.List;
  * name the column and the rule, never the value: values may hold personal data.
  */
 public final class JudgmentValidator {
+  /** PostgreSQL has no year 0, and a judgment from before this year is a typo. */
+  static final int MIN_YEAR = 1000;
   /** Amounts are below 10^10: at most ten digits before the point. */
   static final int MAX_AMOUNT_INTEGER_DIGITS = 10;
 
@@ -151,7 +153,7 @@ public final class JudgmentValidator {
         // try the next accepted format
       }
     }
-    if (date == null) {
+    if (date == null || date.getYear() < MIN_YEAR) {
       row.addError("judgment_date", INVALID_DATE_FORMAT, "judgment_date must be a real date written YYYY-MM-DD"
           + (extraDateFormats.isEmpty() ? "" : " or in a format the source profile accepts"));
       return null;
