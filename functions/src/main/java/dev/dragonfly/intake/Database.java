@@ -15,7 +15,7 @@ import org.postgresql.ds.PGSimpleDataSource;
 public final class Database {
   static final String MIGRATIONS = "classpath:db/migration";
   /** The newest migration in sql/; DatabaseTest keeps this in step with the files. */
-  static final String LATEST_SCHEMA_VERSION = "3";
+  static final String LATEST_SCHEMA_VERSION = "4";
 
   private final DataSource dataSource;
   private final Jdbi jdbi;
@@ -34,6 +34,25 @@ public final class Database {
     ds.setApplicationName("dragonfly-intake");
     ds.setConnectTimeout(10);
     return new Database(ds);
+  }
+
+  /**
+   * A small pool for a long-lived process such as a Lambda container: connections are made on
+   * first use (never before a SnapStart snapshot), reused across invocations, validated on
+   * borrow and replaced when broken. Two per ingest: the control and the load connection.
+   */
+  public static Database pooled(DatabaseUrl url) {
+    var config = new com.zaxxer.hikari.HikariConfig();
+    config.setJdbcUrl(url.jdbcUrl());
+    url.user().ifPresent(config::setUsername);
+    url.password().ifPresent(config::setPassword);
+    config.setMaximumPoolSize(3);
+    config.setMinimumIdle(0);
+    config.setInitializationFailTimeout(-1); // do not connect at construction
+    config.setConnectionTimeout(10_000);
+    config.setPoolName("dragonfly-intake");
+    config.addDataSourceProperty("ApplicationName", "dragonfly-intake");
+    return new Database(new com.zaxxer.hikari.HikariDataSource(config));
   }
 
   public DataSource dataSource() {

@@ -20,6 +20,8 @@ public enum ErrorCode {
   DUPLICATE_COLUMN(true),
   FILE_TOO_LARGE(true),
   UNKNOWN_SOURCE(true),
+  INVALID_KEY(true),
+  OBJECT_NOT_FOUND(true),
   ERROR_RATE_EXCEEDED(true);
 
   private final boolean rejectsFile;

@@ -38,6 +38,57 @@ public final class IntakePipeline {
   }
 
   /**
+   * Records an object the pipeline will not read (too large by its size, gone before it could
+   * be read) as a failed batch with the reason, claimed like any other so that redeliveries
+   * of the same object are duplicates.
+   */
+  public IntakeResult rejectUnread(ObjectRef ref, RowError reason) {
+    SourceProfile profile = profiles.require(ref.source());
+    try (Handle control = database.jdbi().open()) {
+      Claim claim = batches.claim(control, ref, profile.errorThresholdPercent(), config.staleAfter());
+      if (claim instanceof Claim.Duplicate d) {
+        return IntakeResult.duplicate(d.batchId(), ref, false, d.originalId(), d.originalStatus(), null, 0);
+      }
+      if (claim instanceof Claim.InProgress p) return IntakeResult.inProgress(p.batchId(), ref);
+      Claim.Claimed c = (Claim.Claimed) claim;
+      String text = reason.code() + ": " + reason.message();
+      RowErrors.append(control, c.batchId(), c.attempt(), java.util.List.of(reason));
+      if (!batches.reject(control, c, text, BatchCounts.NONE, null, 0)) throw new ClaimLostException(c.batchId(), c.attempt());
+      log.info("batch {} source={} rejected unread: {}", c.batchId(), ref.source(), reason.code());
+      return new IntakeResult(c.batchId(), ref.source(), ref.key(), IntakeResult.FAILED, false, c.attempt(), 0, 0, 0,
+          0, 0, 0, java.util.Map.of(reason.code().name(), 1L), text, null, null, null, 0, java.util.List.of(), 0);
+    }
+  }
+
+  /** The recorded outcome of a batch, as the summary of a run that just ended would give it. */
+  public IntakeResult resultOf(long batchId) {
+    Batch b = batches.require(batchId);
+    java.util.Map<String, Long> byCode = new java.util.TreeMap<>();
+    database.jdbi().useHandle(h -> h.createQuery("""
+            SELECT e.code, count(*) AS n FROM intake.row_errors e
+            JOIN intake.batches b ON b.id = e.batch_id AND b.attempt = e.attempt
+            WHERE e.batch_id = :id GROUP BY e.code""")
+        .bind("id", batchId)
+        .map((rs, ctx) -> java.util.Map.entry(rs.getString("code"), rs.getLong("n")))
+        .forEach(e -> byCode.put(e.getKey(), e.getValue())));
+    long millis = b.startedAt() == null || b.finishedAt() == null ? 0
+        : java.time.Duration.between(b.startedAt(), b.finishedAt()).toMillis();
+    return new IntakeResult(b.id(), b.source(), b.objectKey(), b.status(), b.dryRun(), b.attempt(), zero(b.rowsTotal()),
+        zero(b.rowsValid()), zero(b.rowsInvalid()), zero(b.rowsInserted()), zero(b.rowsUpdated()),
+        zero(b.rowsUnchanged()), byCode, b.rejectionReason(), b.duplicateOf(), null, b.contentSha256(),
+        zero(b.bytesRead()), java.util.List.of(), millis);
+  }
+
+  private static long zero(Long n) {
+    return n == null ? 0 : n;
+  }
+
+  /** The source profile, or {@link UnknownSourceException}. */
+  public SourceProfile profile(String source) {
+    return profiles.require(source);
+  }
+
+  /**
    * Ingests one object. Data problems come back as a result (status {@code failed} with a
    * reason, row errors in {@code intake.row_errors}); exceptions mean the work could not be done
    * and may be retried: the claim makes a retry safe.

@@ -42,6 +42,14 @@ public record IntakeResult(long batchId, String source, String objectKey, String
         null, originalId, originalStatus, sha256, bytes, List.of(), 0);
   }
 
+  /**
+   * A duplicate found by the claim, before reading: this very object version was processed
+   * already (a redelivered event), as opposed to the same content under another name.
+   */
+  public boolean sameObject() {
+    return status.equals(DUPLICATE) && contentSha256 == null;
+  }
+
   /** One line for a terminal: the verdict and the numbers behind it. */
   public String oneLine() {
     String prefix = "batch " + batchId + (dryRun ? " (dry run)" : "") + " ";

@@ -233,10 +233,10 @@ class SentinelCliTest {
   void doctorReportsPendingMigrationsThenHealth() {
     Run before = run("doctor");
     assertThat(before.exitCode()).isEqualTo(ExitCodes.UNHEALTHY);
-    assertThat(before.out()).contains("FAIL migrations: 3 pending").contains("run 'sentinel migrate'");
+    assertThat(before.out()).contains("FAIL migrations: 4 pending").contains("run 'sentinel migrate'");
 
     Run migrate = run("migrate");
-    assertThat(migrate.out()).isEqualTo("applied 3 migration(s); schema is at version 3" + System.lineSeparator());
+    assertThat(migrate.out()).isEqualTo("applied 4 migration(s); schema is at version 4" + System.lineSeparator());
 
     Run after = run("doctor");
     assertThat(after.exitCode()).isZero();

@@ -1,0 +1,33 @@
+package dev.dragonfly.functions;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.dragonfly.intake.DatabaseUrl;
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
+
+/**
+ * Reads the database secret: either a URL string, or the JSON that RDS-managed secrets hold
+ * ({@code username}, {@code password}, {@code host}, {@code port}, {@code dbname}).
+ */
+final class DatabaseSecret {
+  private DatabaseSecret() {}
+
+  static DatabaseUrl parse(String secret) {
+    String trimmed = secret.trim();
+    if (!trimmed.startsWith("{")) return DatabaseUrl.parse(trimmed);
+    try {
+      JsonNode json = new ObjectMapper().readTree(trimmed);
+      String url = "postgresql://" + enc(json.path("username").asText()) + ":" + enc(json.path("password").asText())
+          + "@" + json.path("host").asText() + ":" + json.path("port").asInt(5432) + "/"
+          + json.path("dbname").asText("postgres");
+      return DatabaseUrl.parse(url);
+    } catch (java.io.IOException e) {
+      throw new IllegalArgumentException("the database secret is neither a URL nor valid JSON");
+    }
+  }
+
+  private static String enc(String s) {
+    return URLEncoder.encode(s, StandardCharsets.UTF_8).replace("+", "%20");
+  }
+}

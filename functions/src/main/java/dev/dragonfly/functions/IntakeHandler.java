@@ -1,0 +1,92 @@
+package dev.dragonfly.functions;
+
+import com.amazonaws.services.lambda.runtime.Context;
+import com.amazonaws.services.lambda.runtime.RequestStreamHandler;
+import dev.dragonfly.intake.Database;
+import dev.dragonfly.intake.IntakePipeline;
+import dev.dragonfly.intake.IntakeResult;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.slf4j.MDC;
+import software.amazon.awssdk.services.s3.S3Client;
+import software.amazon.awssdk.services.sns.SnsClient;
+
+/**
+ * The ingest function: S3 ObjectCreated events (direct, through SNS or SQS) and the sentinel's
+ * re-drive messages, each handed to {@link IntakeService}. A thin adapter: the AWS clients are
+ * built once per container, the database pool on the first invocation (after any SnapStart
+ * restore), and every record of an event is tried before the first failure is rethrown, so
+ * Lambda retries the event and the claim turns the records already done into duplicates.
+ */
+public final class IntakeHandler implements RequestStreamHandler {
+  private static final Logger log = LoggerFactory.getLogger(IntakeHandler.class);
+
+  private final EventParser parser = new EventParser();
+  private final Supplier<IntakeService> service;
+
+  /** The Lambda runtime's constructor: configuration from the environment. */
+  public IntakeHandler() {
+    this(FunctionConfig.fromEnv(System.getenv()), AwsClients.s3(), AwsClients.sns());
+  }
+
+  IntakeHandler(FunctionConfig config, S3Client s3, SnsClient sns) {
+    this(memoize(() -> {
+      Database database = AwsClients.pooledDatabase(AwsClients.databaseUrl(config));
+      database.migrateIfBehind();
+      return new IntakeService(new IntakePipeline(database, config.intake(), Clock.systemUTC()), database, s3,
+          config.bucket(), new ResultsWriter(s3, config.bucket(), database),
+          new EventPublisher(sns, config.eventsTopicArn()),
+          new BatchMetrics(config.metricsNamespace(), System.out, Clock.systemUTC()));
+    }));
+  }
+
+  IntakeHandler(Supplier<IntakeService> service) {
+    this.service = service;
+  }
+
+  @Override public void handleRequest(InputStream input, OutputStream output, Context context) throws IOException {
+    String requestId = context == null ? "local" : context.getAwsRequestId();
+    try (var request = MDC.putCloseable("request_id", requestId)) {
+      List<Work> work = parser.parse(new String(input.readAllBytes(), StandardCharsets.UTF_8));
+      List<String> outcomes = new ArrayList<>();
+      RuntimeException firstFailure = null;
+      for (Work w : work) {
+        try {
+          outcomes.add(run(w));
+        } catch (RuntimeException e) {
+          log.error("a record failed and the event will be retried: {}", e.toString());
+          if (firstFailure == null) firstFailure = e;
+          else firstFailure.addSuppressed(e);
+        }
+      }
+      if (firstFailure != null) throw firstFailure;
+      output.write(("{\"outcomes\":[" + String.join(",", outcomes) + "]}").getBytes(StandardCharsets.UTF_8));
+    }
+  }
+
+  private String run(Work w) {
+    var result = w instanceof Work.Redrive r
+        ? service.get().redrive(r.batchId())
+        : service.get().handle(((Work.ObjectCreated) w).event());
+    return "\"" + result.map(IntakeResult::status).orElse("skipped") + "\"";
+  }
+
+  private static <T> Supplier<T> memoize(Supplier<T> create) {
+    return new Supplier<>() {
+      private T value;
+
+      @Override public synchronized T get() {
+        if (value == null) value = create.get();
+        return value;
+      }
+    };
+  }
+}

@@ -1,0 +1,189 @@
+package dev.dragonfly.functions;
+
+import dev.dragonfly.intake.Batch;
+import dev.dragonfly.intake.BatchStore;
+import dev.dragonfly.intake.Database;
+import dev.dragonfly.intake.ErrorCode;
+import dev.dragonfly.intake.IngestOptions;
+import dev.dragonfly.intake.IntakePipeline;
+import dev.dragonfly.intake.IntakeResult;
+import dev.dragonfly.intake.ObjectRef;
+import dev.dragonfly.intake.RowError;
+import dev.dragonfly.intake.SourceProfile;
+import dev.dragonfly.intake.UnknownSourceException;
+import java.io.InputStream;
+import java.util.Optional;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.slf4j.MDC;
+import software.amazon.awssdk.core.ResponseInputStream;
+import software.amazon.awssdk.services.s3.S3Client;
+import software.amazon.awssdk.services.s3.model.GetObjectRequest;
+import software.amazon.awssdk.services.s3.model.GetObjectResponse;
+import software.amazon.awssdk.services.s3.model.HeadObjectRequest;
+import software.amazon.awssdk.services.s3.model.HeadObjectResponse;
+import software.amazon.awssdk.services.s3.model.S3Exception;
+
+/**
+ * What the ingest function does with one object or one re-drive, without Lambda types: check
+ * the key, check the size, stream the object through the pipeline, write the results next to
+ * each other in S3, publish the outcome, emit metrics. Data problems end as results; failures
+ * of S3, SNS or the database propagate so that Lambda retries, and the claim makes the retry
+ * safe.
+ */
+public final class IntakeService {
+  private static final Logger log = LoggerFactory.getLogger(IntakeService.class);
+
+  private final IntakePipeline pipeline;
+  private final Database database;
+  private final S3Client s3;
+  private final String bucket;
+  private final ResultsWriter results;
+  private final EventPublisher events;
+  private final BatchMetrics metrics;
+
+  public IntakeService(IntakePipeline pipeline, Database database, S3Client s3, String bucket, ResultsWriter results,
+                       EventPublisher events, BatchMetrics metrics) {
+    this.pipeline = pipeline;
+    this.database = database;
+    this.s3 = s3;
+    this.bucket = bucket;
+    this.results = results;
+    this.events = events;
+    this.metrics = metrics;
+  }
+
+  /** Handles one ObjectCreated notification; returns what became of it. */
+  public Optional<IntakeResult> handle(S3ObjectEvent event) {
+    IntakeKey key;
+    SourceProfile profile;
+    try {
+      key = IntakeKey.parse(event.key());
+      profile = pipeline.profile(key.source());
+    } catch (IntakeKey.Refused e) {
+      refuse(event, e.code(), e.getMessage());
+      return Optional.empty();
+    } catch (UnknownSourceException e) {
+      refuse(event, ErrorCode.UNKNOWN_SOURCE, e.getMessage());
+      return Optional.empty();
+    }
+    ObjectRef ref = new ObjectRef(key.source(), event.key(), event.version());
+    try (var source = MDC.putCloseable("source", key.source())) {
+      IntakeResult result = ingest(ref, key, profile, event);
+      MDC.put("batch_id", Long.toString(result.batchId()));
+      report(key, ref, result);
+      return Optional.of(result);
+    } finally {
+      MDC.remove("batch_id");
+    }
+  }
+
+  /**
+   * Runs a batch again from its object: for a batch the sentinel released (status
+   * {@code uploaded}) or one whose worker went silent. A batch that already ended is left alone.
+   */
+  public Optional<IntakeResult> redrive(long batchId) {
+    Optional<Batch> found = new BatchStore(database.jdbi()).find(batchId);
+    if (found.isEmpty()) {
+      log.warn("redrive of batch {} ignored: no such batch", batchId);
+      return Optional.empty();
+    }
+    Batch batch = found.get();
+    if (!batch.status().equals("uploaded") && !isProcessing(batch.status())) {
+      log.info("redrive of batch {} ignored: it is already {}", batchId, batch.status());
+      return Optional.empty();
+    }
+    String version = batch.objectVersion();
+    S3ObjectEvent event = new S3ObjectEvent(bucket, batch.objectKey(), -1,
+        version.startsWith("etag:") ? version.substring(5) : null,
+        version.startsWith("version:") ? version.substring(8) : null);
+    log.info("redriving batch {} from its object", batchId);
+    return handle(event);
+  }
+
+  private static boolean isProcessing(String status) {
+    return status.equals("staging") || status.equals("validating") || status.equals("inserting");
+  }
+
+  private IntakeResult ingest(ObjectRef ref, IntakeKey key, SourceProfile profile, S3ObjectEvent event) {
+    HeadObjectResponse head;
+    try {
+      head = s3.headObject(HeadObjectRequest.builder().bucket(event.bucket()).key(event.key())
+          .applyMutation(versioned(event, HeadObjectRequest.Builder::versionId, HeadObjectRequest.Builder::ifMatch))
+          .build());
+    } catch (S3Exception e) {
+      if (!isGone(e)) throw e;
+      return pipeline.rejectUnread(ref, gone());
+    }
+    if (head.contentLength() > profile.maxFileBytes()) {
+      return pipeline.rejectUnread(ref, new RowError(null, null, ErrorCode.FILE_TOO_LARGE, "the object is "
+          + head.contentLength() + " bytes, over the " + profile.maxFileBytes()
+          + "-byte limit of its source profile; split it into smaller files"));
+    }
+    try (ResponseInputStream<GetObjectResponse> object = s3.getObject(GetObjectRequest.builder()
+        .bucket(event.bucket()).key(event.key())
+        .applyMutation(versioned(event, GetObjectRequest.Builder::versionId, GetObjectRequest.Builder::ifMatch))
+        .build())) {
+      InputStream data = key.gzipped() ? new GzipInput(object) : object;
+      return pipeline.ingest(ref, data, IngestOptions.DEFAULT);
+    } catch (S3Exception e) {
+      if (!isGone(e)) throw e;
+      return pipeline.rejectUnread(ref, gone());
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+  }
+
+  private static <B> Consumer<B> versioned(S3ObjectEvent event, java.util.function.BiFunction<B, String, B> byVersion,
+                                           java.util.function.BiFunction<B, String, B> byEtag) {
+    String version = event.version();
+    if (version.startsWith("version:")) return b -> byVersion.apply(b, version.substring(8));
+    if (version.length() > 5) return b -> byEtag.apply(b, "\"" + version.substring(5) + "\"");
+    return b -> { };
+  }
+
+  /** Deleted (404), or replaced by a newer upload that will bring its own event (412). */
+  private static boolean isGone(S3Exception e) {
+    return e.statusCode() == 404 || e.statusCode() == 412;
+  }
+
+  private static RowError gone() {
+    return new RowError(null, null, ErrorCode.OBJECT_NOT_FOUND,
+        "the object was deleted or replaced before it could be read; upload it again if it should load");
+  }
+
+  private void report(IntakeKey key, ObjectRef ref, IntakeResult result) {
+    switch (result.status()) {
+      case IntakeResult.IN_PROGRESS -> log.info("batch {} is being loaded by another worker", result.batchId());
+      case IntakeResult.DUPLICATE -> {
+        if (result.sameObject()) {
+          // a redelivered event: the results are the original's; write them only if a crash lost them
+          if (!results.exists(key, result.duplicateOf())) {
+            log.warn("batch {} had no results in S3; writing them now", result.duplicateOf());
+            results.write(key, ref.key(), pipeline.resultOf(result.duplicateOf()));
+          }
+        } else {
+          results.write(key, ref.key(), result);
+        }
+        events.publish(EventPublisher.DUPLICATE, result);
+      }
+      default -> {
+        results.write(key, ref.key(), result);
+        boolean notRead = result.errorsByCode().containsKey(ErrorCode.OBJECT_NOT_FOUND.name());
+        events.publish(result.status().equals(IntakeResult.COMPLETED) ? EventPublisher.COMPLETED
+            : notRead ? EventPublisher.FAILED : EventPublisher.REJECTED, result);
+        metrics.emit(result);
+      }
+    }
+  }
+
+  private void refuse(S3ObjectEvent event, ErrorCode code, String reason) {
+    log.warn("refused an object without reading it: {}: {}", code, reason);
+    database.jdbi().useHandle(h -> h.createUpdate("""
+            INSERT INTO intake.refused_objects (bucket, object_key, code, reason)
+            VALUES (:bucket, :key, :code, :reason)""")
+        .bind("bucket", event.bucket()).bind("key", event.key()).bind("code", code.name()).bind("reason", reason)
+        .execute());
+  }
+}

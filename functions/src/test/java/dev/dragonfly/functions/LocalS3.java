@@ -1,0 +1,67 @@
+package dev.dragonfly.functions;
+
+import java.net.URI;
+import org.gaul.s3proxy.AuthenticationType;
+import org.gaul.s3proxy.S3Proxy;
+import org.jclouds.ContextBuilder;
+import org.jclouds.blobstore.BlobStoreContext;
+import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
+import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
+import software.amazon.awssdk.core.checksums.RequestChecksumCalculation;
+import software.amazon.awssdk.core.checksums.ResponseChecksumValidation;
+import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
+import software.amazon.awssdk.regions.Region;
+import software.amazon.awssdk.services.s3.S3Client;
+import software.amazon.awssdk.services.sns.SnsClient;
+
+/**
+ * An in-process S3-compatible server (gaul S3Proxy over an in-memory blob store) and real AWS
+ * SDK v2 clients pointed at it and at an {@link SnsFake}.
+ */
+final class LocalS3 implements AutoCloseable {
+  static final String ACCESS_KEY = "local-access-key";
+  static final String SECRET_KEY = "local-secret-key";
+
+  private final S3Proxy proxy;
+
+  LocalS3() throws Exception {
+    BlobStoreContext context = ContextBuilder.newBuilder("transient")
+        .credentials("identity", "credential").build(BlobStoreContext.class);
+    proxy = S3Proxy.builder()
+        .blobStore(context.getBlobStore())
+        .awsAuthentication(AuthenticationType.AWS_V2_OR_V4, ACCESS_KEY, SECRET_KEY)
+        .endpoint(URI.create("http://127.0.0.1:0"))
+        .build();
+    proxy.start();
+    while (!"STARTED".equals(proxy.getState())) Thread.onSpinWait();
+  }
+
+  URI endpoint() {
+    return URI.create("http://127.0.0.1:" + proxy.getPort());
+  }
+
+  S3Client client() {
+    return S3Client.builder()
+        .endpointOverride(endpoint())
+        .region(Region.US_EAST_1)
+        .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create(ACCESS_KEY, SECRET_KEY)))
+        .forcePathStyle(true)
+        .httpClientBuilder(UrlConnectionHttpClient.builder())
+        .requestChecksumCalculation(RequestChecksumCalculation.WHEN_REQUIRED)
+        .responseChecksumValidation(ResponseChecksumValidation.WHEN_REQUIRED)
+        .build();
+  }
+
+  static SnsClient sns(SnsFake fake) {
+    return SnsClient.builder()
+        .endpointOverride(fake.endpoint())
+        .region(Region.US_EAST_1)
+        .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create(ACCESS_KEY, SECRET_KEY)))
+        .httpClientBuilder(UrlConnectionHttpClient.builder())
+        .build();
+  }
+
+  @Override public void close() throws Exception {
+    proxy.stop();
+  }
+}
