@@ -28,6 +28,7 @@ import java.util.concurrent.TimeUnit;
 import org.jdbi.v3.core.Handle;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.slf4j.MDC;
 
 /**
  * One claimed attempt at one batch. A reader thread streams, hashes, parses and validates the
@@ -141,6 +142,7 @@ final class BatchRun {
       hooks.afterChunk(claim.batchId(), loadedRows);
     }
     flushErrors();
+    MDC.put("content_sha256", sha256);
     advance("validating");
     Long original = sameContentCompleted(load); // a dry run asks too: its preview must match the real run
     if (original != null) return duplicateOf(load, original);
@@ -241,6 +243,7 @@ final class BatchRun {
   }
 
   private IntakeResult reject(RowError error) {
+    if (sha256 != null) MDC.put("content_sha256", sha256);
     String reason = error.code() == ErrorCode.ERROR_RATE_EXCEEDED ? error.message()
         : error.code() + ": " + error.message();
     errorsByCode.merge(error.code(), 1L, Long::sum);

@@ -8,6 +8,7 @@ import java.time.Clock;
 import org.jdbi.v3.core.Handle;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.slf4j.MDC;
 
 /**
  * The intake: claim an object exactly once, stream and validate it, load its valid rows and
@@ -113,11 +114,16 @@ public final class IntakePipeline {
         return IntakeResult.inProgress(p.batchId(), ref);
       }
       Claim.Claimed c = (Claim.Claimed) claim;
-      log.info("batch {} source={} claimed (attempt {}{})", c.batchId(), ref.source(), c.attempt(),
-          c.takeover() ? ", taken over" : "");
-      hooks.afterClaim(c.batchId());
-      return new BatchRun(database, config, batches, control, c, ref, profile, dryRun, threshold,
-          clock, hooks).run(input);
+      try (var batchId = MDC.putCloseable("batch_id", Long.toString(c.batchId()));
+           var source = MDC.putCloseable("source", ref.source())) {
+        log.info("batch {} source={} claimed (attempt {}{})", c.batchId(), ref.source(), c.attempt(),
+            c.takeover() ? ", taken over" : "");
+        hooks.afterClaim(c.batchId());
+        return new BatchRun(database, config, batches, control, c, ref, profile, dryRun, threshold,
+            clock, hooks).run(input);
+      } finally {
+        MDC.remove("content_sha256");
+      }
     }
   }
 }

@@ -365,6 +365,34 @@ class IntakeHandlerTest {
     assertThat(sns.published()).isEmpty();
   }
 
+  @Test
+  void seededSsnsAndCardNumbersLeaveNoTraceInAnyLogLine() throws Exception {
+    String file = csv("C-1,Acme,Jane,1.00,2024-03-01", "C-2,Acme 000-12-3456,Jane,1.00,2024-03-01",
+        "C-3,Acme,\"4111 1111 1111 1111\",1.00,2024-03-01", "C-4,Acme,Jane,4111111111111111,2024-03-01",
+        "C-5,Acme,Jane,000123456,2024-03-01") ;
+    String event = fixture("s3-put.json", put("incoming/judgments/march.csv", file))
+        .replace("incoming/judgments/march.csv", "incoming/judgments/march.csv");
+    PrintStream original = System.err;
+    var captured = new ByteArrayOutputStream();
+    try {
+      System.setErr(new PrintStream(captured, true, StandardCharsets.UTF_8));
+      var out = new ByteArrayOutputStream();
+      handler.handleRequest(new ByteArrayInputStream(event.getBytes(StandardCharsets.UTF_8)), out,
+          new FakeContext("req-pii-1"));
+    } finally {
+      System.setErr(original);
+    }
+    String logs = captured.toString(StandardCharsets.UTF_8);
+
+    assertThat(logs).contains("request_id=req-pii-1").contains("batch_id=1").contains("source=judgments")
+        .contains("content_sha256=");
+    for (String needle : List.of("000-12-3456", "000123456", "4111 1111 1111 1111", "4111111111111111")) {
+      assertThat(logs).doesNotContain(needle);
+      assertThat(sns.published()).allSatisfy(p -> assertThat(p.message()).doesNotContain(needle));
+      assertThat(read("results/judgments/march.csv.1.errors.csv")).doesNotContain(needle);
+    }
+  }
+
   static byte[] gzip(byte[] data) throws IOException {
     var out = new ByteArrayOutputStream();
     try (var gz = new GZIPOutputStream(out)) {
