@@ -6,7 +6,6 @@ import software.amazon.awssdk.core.checksums.RequestChecksumCalculation;
 import software.amazon.awssdk.core.checksums.ResponseChecksumValidation;
 import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
 import software.amazon.awssdk.services.s3.S3Client;
-import software.amazon.awssdk.services.secretsmanager.SecretsManagerClient;
 import software.amazon.awssdk.services.sns.SnsClient;
 
 /**
@@ -31,12 +30,7 @@ final class AwsClients {
 
   /** The database URL: DATABASE_URL when set (local runs), else the Secrets Manager secret. */
   static DatabaseUrl databaseUrl(FunctionConfig config) {
-    if (config.intake().databaseUrl().isPresent()) return config.intake().databaseUrl().get();
-    try (SecretsManagerClient secrets = SecretsManagerClient.builder()
-        .httpClientBuilder(UrlConnectionHttpClient.builder()).build()) {
-      String secret = secrets.getSecretValue(b -> b.secretId(config.databaseSecretArn().orElseThrow())).secretString();
-      return DatabaseSecret.parse(secret);
-    }
+    return DatabaseSecret.resolve(config.intake().databaseUrl(), config.databaseSecretArn());
   }
 
   static Database pooledDatabase(DatabaseUrl url) {

@@ -10,10 +10,10 @@ import java.nio.charset.StandardCharsets;
  * Reads the database secret: either a URL string, or the JSON that RDS-managed secrets hold
  * ({@code username}, {@code password}, {@code host}, {@code port}, {@code dbname}).
  */
-final class DatabaseSecret {
+public final class DatabaseSecret {
   private DatabaseSecret() {}
 
-  static DatabaseUrl parse(String secret) {
+  public static DatabaseUrl parse(String secret) {
     String trimmed = secret.trim();
     if (!trimmed.startsWith("{")) return DatabaseUrl.parse(trimmed);
     try {
@@ -24,6 +24,16 @@ final class DatabaseSecret {
       return DatabaseUrl.parse(url);
     } catch (java.io.IOException e) {
       throw new IllegalArgumentException("the database secret is neither a URL nor valid JSON");
+    }
+  }
+
+  /** DATABASE_URL when given (local runs), else the secret's value, read through Secrets Manager. */
+  public static DatabaseUrl resolve(java.util.Optional<DatabaseUrl> url, java.util.Optional<String> secretArn) {
+    if (url.isPresent()) return url.get();
+    try (var secrets = software.amazon.awssdk.services.secretsmanager.SecretsManagerClient.builder()
+        .httpClientBuilder(software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient.builder()).build()) {
+      String arn = secretArn.orElseThrow(() -> new IllegalArgumentException("set DATABASE_SECRET_ARN or DATABASE_URL"));
+      return parse(secrets.getSecretValue(b -> b.secretId(arn)).secretString());
     }
   }
 

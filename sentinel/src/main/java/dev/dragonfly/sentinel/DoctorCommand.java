@@ -1,8 +1,7 @@
 package dev.dragonfly.sentinel;
 
-import dev.dragonfly.intake.Database;
-import dev.dragonfly.intake.SourceProfiles;
 import java.io.PrintWriter;
+import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -19,24 +18,8 @@ final class DoctorCommand implements Callable<Integer> {
 
   @Override public Integer call() {
     PrintWriter out = spec.commandLine().getOut();
-    Database db;
-    String version;
-    try {
-      db = root.connector().database();
-      version = db.jdbi().withHandle(h -> h.createQuery("SHOW server_version").mapTo(String.class).one());
-    } catch (RuntimeException e) {
-      out.println("FAIL database: cannot reach " + root.connector().describe() + ": " + e.getMessage());
-      return ExitCodes.UNHEALTHY;
-    }
-    out.println("ok   database: PostgreSQL " + version + " at " + root.connector().describe());
-    int pending = db.pendingMigrations();
-    if (pending > 0) {
-      out.println("FAIL migrations: " + pending + " pending (schema at " + db.schemaVersion()
-          + "); run 'sentinel migrate'");
-      return ExitCodes.UNHEALTHY;
-    }
-    out.println("ok   migrations: current (schema at version " + db.schemaVersion() + ")");
-    out.println("ok   sources: " + String.join(", ", new SourceProfiles(db.jdbi()).names()));
-    return ExitCodes.OK;
+    List<HealthPass.Finding> findings = HealthPass.run(() -> root.connector().database(), root.connector().describe());
+    findings.forEach(f -> out.println(f.line()));
+    return HealthPass.healthy(findings) ? ExitCodes.OK : ExitCodes.UNHEALTHY;
   }
 }

@@ -1,0 +1,154 @@
+package dev.dragonfly.sentinel;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.amazonaws.services.lambda.runtime.RequestHandler;
+import com.amazonaws.services.lambda.runtime.RequestStreamHandler;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import dev.dragonfly.functions.FunctionConfig;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.Consumer;
+import org.junit.jupiter.api.Test;
+
+/** template.yaml agrees with the code: handlers exist, environment variables are read, IAM is narrow. */
+class TemplateTest {
+  private static final JsonNode TEMPLATE = load();
+
+  private static JsonNode load() {
+    try {
+      return new ObjectMapper(new YAMLFactory()).readTree(Path.of("..", "template.yaml").toFile());
+    } catch (IOException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /** Each function's config record, fed a map that remembers which names it asked for. */
+  private static final Map<String, Consumer<Map<String, String>>> CONFIG_OF = Map.of(
+      "IngestFunction", FunctionConfig::fromEnv,
+      "SentinelFunction", SentinelConfig::fromEnv);
+
+  private static Map<String, JsonNode> functions() {
+    Map<String, JsonNode> functions = new HashMap<>();
+    TEMPLATE.path("Resources").fields().forEachRemaining(e -> {
+      if (e.getValue().path("Type").asText().equals("AWS::Serverless::Function")) functions.put(e.getKey(), e.getValue());
+    });
+    return functions;
+  }
+
+  private static Set<String> variables(JsonNode function) {
+    Set<String> names = new LinkedHashSet<>();
+    function.path("Properties").path("Environment").path("Variables").fieldNames().forEachRemaining(names::add);
+    TEMPLATE.path("Globals").path("Function").path("Environment").path("Variables").fieldNames().forEachRemaining(names::add);
+    return names;
+  }
+
+  /** A value that parses for every variable the templates sets. */
+  private static Map<String, String> sampleEnv(Set<String> names) {
+    Map<String, String> env = new HashMap<>();
+    for (String n : names) {
+      env.put(n, switch (n) {
+        case "INTAKE_HEARTBEAT_INTERVAL" -> "PT10S";
+        case "INTAKE_STALE_AFTER" -> "PT2M";
+        case "INTAKE_CHUNK_ROWS" -> "4096";
+        default -> "sample-" + n.toLowerCase();
+      });
+    }
+    return env;
+  }
+
+  @Test
+  void everyHandlerClassExistsAndImplementsALambdaHandler() throws Exception {
+    assertThat(functions()).containsOnlyKeys(CONFIG_OF.keySet());
+    for (var f : functions().entrySet()) {
+      String handler = f.getValue().path("Properties").path("Handler").asText();
+      assertThat(handler).as(f.getKey()).endsWith("::handleRequest");
+      Class<?> type = Class.forName(handler.substring(0, handler.indexOf("::")));
+      assertThat(RequestStreamHandler.class.isAssignableFrom(type) || RequestHandler.class.isAssignableFrom(type))
+          .as(f.getKey() + " " + type.getName() + " implements a Lambda handler interface").isTrue();
+      assertThat(type.getConstructor()).as(f.getKey() + " has the runtime's no-arg constructor").isNotNull();
+    }
+  }
+
+  @Test
+  void everyVariableInTheTemplateIsReadByTheFunctionsConfigRecord() {
+    for (var f : functions().entrySet()) {
+      Set<String> inTemplate = variables(f.getValue());
+      Set<String> read = new LinkedHashSet<>();
+      Map<String, String> env = sampleEnv(inTemplate);
+      CONFIG_OF.get(f.getKey()).accept(new HashMap<>(env) {
+        @Override public String get(Object key) {
+          read.add((String) key);
+          return super.get(key);
+        }
+      });
+      assertThat(read).as(f.getKey() + " reads every variable the template sets").containsAll(inTemplate);
+    }
+  }
+
+  @Test
+  void everyRequiredVariableIsSetInTheTemplate() {
+    for (var f : functions().entrySet()) {
+      Set<String> inTemplate = variables(f.getValue());
+      Map<String, String> env = sampleEnv(inTemplate);
+      CONFIG_OF.get(f.getKey()).accept(env); // the template's set is enough
+      for (String name : inTemplate) {
+        Map<String, String> without = new HashMap<>(env);
+        without.remove(name);
+        try {
+          CONFIG_OF.get(f.getKey()).accept(without);
+        } catch (IllegalArgumentException required) {
+          assertThat(required.getMessage()).as(f.getKey() + " without " + name).contains(name);
+        }
+      }
+    }
+    assertThatThrownBy(() -> FunctionConfig.fromEnv(Map.of("DATABASE_SECRET_ARN", "x", "EVENTS_TOPIC_ARN", "y")))
+        .hasMessage("INTAKE_BUCKET is not set");
+  }
+
+  @Test
+  void noInlineIamStatementGrantsEverything() {
+    List<String> problems = new ArrayList<>();
+    for (var f : functions().entrySet()) {
+      for (JsonNode policy : f.getValue().path("Properties").path("Policies")) {
+        for (JsonNode statement : policy.path("Statement")) {
+          String sid = f.getKey() + "/" + statement.path("Sid").asText("?");
+          List<JsonNode> actions = new ArrayList<>();
+          if (statement.path("Action").isArray()) statement.path("Action").forEach(actions::add);
+          else actions.add(statement.path("Action"));
+          for (JsonNode a : actions) if (a.asText().contains("*")) problems.add(sid + " action " + a.asText());
+          JsonNode resource = statement.path("Resource");
+          if (resource.isTextual() && resource.asText().equals("*")) problems.add(sid + " resource *");
+          if (resource.isMissingNode()) problems.add(sid + " has no resource");
+        }
+      }
+    }
+    assertThat(problems).isEmpty();
+  }
+
+  @Test
+  void ingestFunctionReadsOnlyIncomingWritesOnlyResultsAndPublishesOnlyToItsTopic() {
+    JsonNode statements = functions().get("IngestFunction").path("Properties").path("Policies").get(1).path("Statement");
+    Map<String, String> resourceBySid = new HashMap<>();
+    for (JsonNode s : statements) resourceBySid.put(s.path("Sid").asText(), s.path("Resource").toString());
+    assertThat(resourceBySid.get("ReadUploads")).contains("/incoming/*");
+    assertThat(resourceBySid.get("WriteAndCheckResults")).contains("/results/*");
+    assertThat(resourceBySid.get("PublishOwnEvents")).contains("EventsTopic");
+  }
+
+  @Test
+  void snapStartAndTheJavaRuntimeAreSet() {
+    JsonNode ingest = functions().get("IngestFunction").path("Properties");
+    assertThat(ingest.path("SnapStart").path("ApplyOn").asText()).isEqualTo("PublishedVersions");
+    assertThat(TEMPLATE.path("Globals").path("Function").path("Runtime").asText()).startsWith("java");
+  }
+}
