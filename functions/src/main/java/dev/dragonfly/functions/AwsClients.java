@@ -17,6 +17,8 @@ final class AwsClients {
 
   static S3Client s3() {
     return S3Client.builder()
+        // a local S3-compatible server (AWS_ENDPOINT_URL_S3) is addressed by path, not by virtual host
+        .forcePathStyle(System.getenv("AWS_ENDPOINT_URL_S3") != null)
         .httpClientBuilder(UrlConnectionHttpClient.builder())
         // checksums only where S3 requires them: the object is streamed, never buffered to hash it twice
         .requestChecksumCalculation(RequestChecksumCalculation.WHEN_REQUIRED)
