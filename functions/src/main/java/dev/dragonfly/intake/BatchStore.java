@@ -47,7 +47,10 @@ public final class BatchStore {
       Optional<Claim.Claimed> takeover = h.createQuery("""
               UPDATE intake.batches
               SET status = 'staging', attempt = attempt + 1, owner_token = :token, heartbeat_at = now(),
-                  started_at = now(), error_threshold_percent = :threshold, last_error = NULL
+                  started_at = now(), error_threshold_percent = :threshold, last_error = NULL,
+                  rejection_reason = NULL, content_sha256 = NULL, bytes_read = NULL, finished_at = NULL,
+                  rows_total = NULL, rows_valid = NULL, rows_invalid = NULL,
+                  rows_inserted = NULL, rows_updated = NULL, rows_unchanged = NULL
               WHERE source = :source AND object_key = :key AND object_version = :version
                 AND status <> 'duplicate' AND NOT dry_run
                 AND (status = 'uploaded'
@@ -121,6 +124,39 @@ public final class BatchStore {
 
   static boolean isProcessing(String status) {
     return status.equals("staging") || status.equals("validating") || status.equals("inserting");
+  }
+
+  /**
+   * Releases a batch for another run, by an operator: a rejected ({@code failed}) batch, one
+   * already released, or one whose worker went silent for {@code staleAfter}. Its next claim
+   * takes it over as a new attempt; earlier attempts' row errors stay, no longer current.
+   *
+   * @throws RefusedException for a batch that loaded, is a duplicate or a dry run, or is alive
+   */
+  public Batch releaseForReingest(long id, String reason, Duration staleAfter) {
+    return jdbi.inTransaction(h -> {
+      Batch batch = h.createQuery("SELECT " + Batch.COLUMNS + " FROM intake.batches WHERE id = :id FOR UPDATE")
+          .bind("id", id).mapTo(Batch.class).findOne().orElseThrow(() -> new BatchNotFoundException(id));
+      if (batch.dryRun()) throw RefusedException.reingest("batch " + id + " is a dry run; run the file again instead");
+      switch (batch.status()) {
+        case "completed", "rolled_back" -> throw RefusedException.reingest("batch " + id + " is " + batch.status()
+            + "; a loaded file is not loaded twice: upload a corrected file as a new version");
+        case "duplicate" -> throw RefusedException.reingest("batch " + id + " is a duplicate of batch "
+            + batch.duplicateOf() + "; re-ingest that one if it needs it");
+        case "failed", "uploaded" -> { }
+        default -> {
+          boolean silent = h.createQuery("SELECT heartbeat_at < now() - make_interval(secs => :s) FROM intake.batches WHERE id = :id")
+              .bind("s", staleAfter.toMillis() / 1000.0).bind("id", id).mapTo(Boolean.class).one();
+          if (!silent) throw RefusedException.reingest("batch " + id + " is " + batch.status()
+              + " and its worker is alive (heartbeat " + batch.heartbeatAt() + "); let it finish");
+        }
+      }
+      h.createUpdate("""
+              UPDATE intake.batches SET status = 'uploaded', owner_token = NULL, last_error = :reason
+              WHERE id = :id""")
+          .bind("reason", "re-ingest requested: " + reason).bind("id", id).execute();
+      return batch;
+    });
   }
 
   /** Refreshes the heartbeat; false when the claim was lost. */

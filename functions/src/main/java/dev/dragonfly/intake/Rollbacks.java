@@ -37,10 +37,10 @@ public final class Rollbacks {
             + batch.rolledBackAt() + " (" + batch.rollbackReason() + "); nothing to do");
       }
       if (batch.dryRun()) {
-        throw new RollbackRefusedException("batch " + batchId + " was a dry run and wrote nothing; nothing to roll back");
+        throw RefusedException.rollback("batch " + batchId + " was a dry run and wrote nothing; nothing to roll back");
       }
       if (!batch.status().equals("completed")) {
-        throw new RollbackRefusedException("batch " + batchId + " is " + batch.status()
+        throw RefusedException.rollback("batch " + batchId + " is " + batch.status()
             + "; only a completed batch can be rolled back");
       }
       // Lock this batch's rows first, so no load can change them between the check and the restore.
@@ -54,7 +54,7 @@ public final class Rollbacks {
           .map((rs, ctx) -> new LaterChange(rs.getLong("batch_id"), rs.getLong("rows")))
           .findOne();
       if (later.isPresent()) {
-        throw new RollbackRefusedException("batch " + later.get().batchId() + " has since changed "
+        throw RefusedException.rollback("batch " + later.get().batchId() + " has since changed "
             + later.get().rows() + " row(s) that batch " + batchId + " wrote; roll back batch "
             + later.get().batchId() + " first");
       }

@@ -49,7 +49,7 @@ class RollbackTest {
     var before = target.snapshot("judgments");
 
     assertThatThrownBy(() -> rollbacks.rollback(a, "test"))
-        .isInstanceOf(RollbackRefusedException.class)
+        .isInstanceOf(RefusedException.class)
         .hasMessage("batch " + b + " has since changed 1 row(s) that batch " + a + " wrote; roll back batch " + b
             + " first");
     assertThat(target.snapshot("judgments")).isEqualTo(before);
@@ -97,7 +97,7 @@ class RollbackTest {
     IntakeResult rejected = pipeline.ingest(ref("bad.csv"), stream(csv(row("C-1", "x"))), IngestOptions.DEFAULT);
 
     assertThatThrownBy(() -> rollbacks.rollback(rejected.batchId(), "test"))
-        .isInstanceOf(RollbackRefusedException.class)
+        .isInstanceOf(RefusedException.class)
         .hasMessage("batch " + rejected.batchId() + " is failed; only a completed batch can be rolled back");
     assertThatThrownBy(() -> rollbacks.rollback(999, "test"))
         .isInstanceOf(BatchNotFoundException.class)

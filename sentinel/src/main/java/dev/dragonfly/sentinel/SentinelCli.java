@@ -1,7 +1,7 @@
 package dev.dragonfly.sentinel;
 
 import dev.dragonfly.intake.IntakeException;
-import dev.dragonfly.intake.RollbackRefusedException;
+import dev.dragonfly.intake.RefusedException;
 import java.io.PrintWriter;
 import java.sql.SQLException;
 import java.util.Map;
@@ -68,7 +68,7 @@ public final class SentinelCli implements Runnable {
       err.println("error: " + e.getMessage());
       return ExitCodes.USAGE;
     }
-    if (e instanceof RollbackRefusedException r) {
+    if (e instanceof RefusedException r) {
       err.println("refused " + r.code() + ": " + r.getMessage());
       return ExitCodes.REFUSED;
     }

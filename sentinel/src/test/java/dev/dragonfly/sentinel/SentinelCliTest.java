@@ -88,7 +88,7 @@ class SentinelCliTest {
   @Test
   void everySubcommandHasHelp() {
     for (String[] args : new String[][] {{"ingest", "--help"}, {"migrate", "--help"}, {"doctor", "--help"},
-        {"batch", "--help"}, {"batch", "list", "--help"}, {"batch", "show", "--help"}, {"batch", "errors", "--help"},
+        {"batch", "--help"}, {"batch", "list", "--help"}, {"batch", "show", "--help"}, {"batch", "errors", "--help"}, {"batch", "reingest", "--help"},
         {"batch", "rollback", "--help"}}) {
       Run r = run(args);
       assertThat(r.exitCode()).as(String.join(" ", args)).isZero();
@@ -213,6 +213,42 @@ class SentinelCliTest {
     assertThat(again.out()).contains("already rolled back");
     Run missingReason = run("batch", "rollback", "1");
     assertThat(missingReason.exitCode()).isEqualTo(ExitCodes.USAGE);
+  }
+
+  @Test
+  void reingestRunsARejectedBatchAgainAsANewAttempt() throws IOException {
+    Path f = file("bad.csv", "C-1,Acme,Jane,1.00,2024-03-01", "C-2,Acme,John,x,2024-03-02");
+    assertThat(run("ingest", f.toString(), "--source", "judgments").exitCode()).isEqualTo(ExitCodes.REJECTED);
+
+    Run again = run("batch", "reingest", "1", "--reason", "vendor agreed to 50%", "--threshold", "50");
+
+    assertThat(again.exitCode()).as(again.err()).isZero();
+    assertThat(again.out()).startsWith("batch 1 completed: 2 rows, 1 valid, 1 invalid; 1 inserted");
+    assertThat(run("batch", "show", "1").out()).contains("attempt       2").doesNotContain("rejection");
+    assertThat(run("batch", "errors", "1").out()).isEqualTo("record 3 judgment_amount INVALID_AMOUNT: judgment_amount"
+        + " must be a plain number >= 0 with at most 2 decimals and below 10000000000, like 1234.50"
+        + System.lineSeparator());
+
+    Run refused = run("batch", "reingest", "1", "--reason", "again");
+    assertThat(refused.exitCode()).isEqualTo(ExitCodes.REFUSED);
+    assertThat(refused.err()).startsWith("refused REINGEST_REFUSED: batch 1 is completed; a loaded file is not loaded twice");
+  }
+
+  @Test
+  void reingestOfAnS3BatchReleasesItForTheFunction() throws Exception {
+    run("migrate");
+    try (Connection c = java.sql.DriverManager.getConnection("jdbc:" + databaseUrl.replace("postgres@", "") + "?user=postgres")) {
+      c.createStatement().execute("""
+          INSERT INTO intake.batches (source, object_key, object_version, status, error_threshold_percent, rejection_reason)
+          VALUES ('judgments', 'incoming/judgments/march.csv', 'etag:abc', 'failed', 10, 'error rate 50.0% > 10.0% threshold')""");
+    }
+
+    Run r = run("batch", "reingest", "1", "--reason", "profile fixed");
+
+    assertThat(r.exitCode()).isZero();
+    assertThat(r.out()).startsWith("batch 1 released for re-drive; publish {\"type\": \"redrive\", \"batch_id\": 1}");
+    assertThat(run("batch", "show", "1").out()).contains("status        uploaded")
+        .contains("last_error    re-ingest requested: profile fixed");
   }
 
   @Test
