@@ -393,6 +393,35 @@ class IntakeHandlerTest {
     }
   }
 
+  @Test
+  void theRuntimeWiringConnectsOnFirstUseReusesThePoolAndRecoversFromBrokenConnections() throws Exception {
+    String url = dev.dragonfly.intake.TestDatabase.jdbcUrl(db);
+    var config = FunctionConfig.fromEnv(java.util.Map.of("DATABASE_URL", url, "INTAKE_BUCKET", BUCKET,
+        "EVENTS_TOPIC_ARN", TOPIC));
+    var deadConfig = FunctionConfig.fromEnv(java.util.Map.of("DATABASE_URL", "postgresql://nobody@127.0.0.1:1/none",
+        "INTAKE_BUCKET", BUCKET, "EVENTS_TOPIC_ARN", TOPIC));
+    new IntakeHandler(deadConfig, s3, LocalS3.sns(sns)); // constructing connects to nothing (SnapStart-safe)
+    var runtime = new IntakeHandler(config, s3, LocalS3.sns(sns));
+    String first = fixture("s3-put.json", put("incoming/judgments/march.csv", rows(2)));
+    String second = fixture("s3-put.json", put("incoming/judgments/april.csv", csv("A-1,Acme,Jane,1.00,2024-03-01")))
+        .replace("march.csv", "april.csv");
+
+    assertThat(runInvocation(runtime, first)).isEqualTo("{\"outcomes\":[\"completed\"]}");
+    long killed = db.jdbi().withHandle(h -> h.createQuery("""
+            SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
+            WHERE datname = current_database() AND pid <> pg_backend_pid()""").mapTo(Long.class).one());
+    assertThat(killed).as("the pool kept its connections between invocations").isPositive();
+    assertThat(runInvocation(runtime, second)).isEqualTo("{\"outcomes\":[\"completed\"]}");
+
+    assertThat(target.judgments()).isEqualTo(3);
+  }
+
+  private static String runInvocation(IntakeHandler h, String event) throws IOException {
+    var out = new ByteArrayOutputStream();
+    h.handleRequest(new ByteArrayInputStream(event.getBytes(StandardCharsets.UTF_8)), out, new FakeContext("req"));
+    return out.toString(StandardCharsets.UTF_8);
+  }
+
   static byte[] gzip(byte[] data) throws IOException {
     var out = new ByteArrayOutputStream();
     try (var gz = new GZIPOutputStream(out)) {
