@@ -17,7 +17,7 @@ import java.util.List;
 public final class EventParser {
   private static final ObjectMapper JSON = new ObjectMapper();
 
-  /** The event could not be understood: a deployment mistake, so it is not retried forever. */
+  /** The event could not be understood: a deployment mistake that a retry cannot fix. */
   public static final class UnreadableEvent extends RuntimeException {
     UnreadableEvent(String message) {
       super(message, null, false, false);
@@ -44,6 +44,7 @@ public final class EventParser {
       work.add(new Work.Redrive(node.path("batch_id").asLong()));
       return;
     }
+    if (node.has("event_type") && node.has("batch")) return; // our own batch event, e.g. a subscription without its filter
     if (node.has("Type") && node.has("Message")) { // an SNS envelope delivered through SQS
       collect(read(node.path("Message").asText()), work);
       return;

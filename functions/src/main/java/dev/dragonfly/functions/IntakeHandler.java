@@ -55,7 +55,15 @@ public final class IntakeHandler implements RequestStreamHandler {
   @Override public void handleRequest(InputStream input, OutputStream output, Context context) throws IOException {
     String requestId = context == null ? "local" : context.getAwsRequestId();
     try (var request = MDC.putCloseable("request_id", requestId)) {
-      List<Work> work = parser.parse(new String(input.readAllBytes(), StandardCharsets.UTF_8));
+      List<Work> work;
+      try {
+        work = parser.parse(new String(input.readAllBytes(), StandardCharsets.UTF_8));
+      } catch (EventParser.UnreadableEvent e) {
+        // retrying cannot fix it: say so loudly and drop it (an object it named is found again by the sentinel)
+        log.error("dropped an event that is not an S3, SNS, SQS or re-drive event: {}", e.getMessage());
+        output.write("{\"outcomes\":[],\"dropped\":true}".getBytes(StandardCharsets.UTF_8));
+        return;
+      }
       List<String> outcomes = new ArrayList<>();
       RuntimeException firstFailure = null;
       for (Work w : work) {

@@ -352,6 +352,17 @@ class IntakeHandlerTest {
   }
 
   @Test
+  void unreadableEventsAreDroppedNotRetriedAndOwnBatchEventsIgnored() throws Exception {
+    assertThat(invoke("{\"something\": \"else\"}")).isEqualTo("{\"outcomes\":[],\"dropped\":true}");
+    assertThat(invoke("not json")).isEqualTo("{\"outcomes\":[],\"dropped\":true}");
+    String ownEvent = fixture("sns-redrive.json").replace("{\\\"type\\\": \\\"redrive\\\", \\\"batch_id\\\": __BATCH_ID__}",
+        "{\\\"event_type\\\": \\\"batch.completed\\\", \\\"batch\\\": {}}");
+    assertThat(ownEvent).contains("batch.completed");
+    assertThat(invoke(ownEvent)).isEqualTo("{\"outcomes\":[]}");
+    assertThat(target.count("SELECT count(*) FROM intake.batches")).isZero();
+  }
+
+  @Test
   void databaseFailurePropagatesSoLambdaRetries() throws Exception {
     String event = fixture("s3-put.json", put("incoming/judgments/march.csv", rows(2)));
     Database down = Database.connect(dev.dragonfly.intake.DatabaseUrl.parse("postgresql://nobody@127.0.0.1:1/none"));
