@@ -3,8 +3,10 @@ package dev.dragonfly.functions;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.dragonfly.intake.DatabaseUrl;
+import java.io.IOException;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
+import java.util.Optional;
 
 /**
  * Reads the database secret: either a URL string, or the JSON that RDS-managed secrets hold
@@ -22,13 +24,13 @@ public final class DatabaseSecret {
           + "@" + json.path("host").asText() + ":" + json.path("port").asInt(5432) + "/"
           + json.path("dbname").asText("postgres");
       return DatabaseUrl.parse(url);
-    } catch (java.io.IOException e) {
+    } catch (IOException e) {
       throw new IllegalArgumentException("the database secret is neither a URL nor valid JSON");
     }
   }
 
   /** DATABASE_URL when given (local runs), else the secret's value, read through Secrets Manager. */
-  public static DatabaseUrl resolve(java.util.Optional<DatabaseUrl> url, java.util.Optional<String> secretArn) {
+  public static DatabaseUrl resolve(Optional<DatabaseUrl> url, Optional<String> secretArn) {
     if (url.isPresent()) return url.get();
     try (var secrets = software.amazon.awssdk.services.secretsmanager.SecretsManagerClient.builder()
         .httpClientBuilder(software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient.builder()).build()) {

@@ -7,6 +7,7 @@ import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * Turns an invocation's JSON into work: S3 notifications delivered directly, wrapped in SNS,
@@ -63,14 +64,14 @@ public final class EventParser {
     }
   }
 
-  private static java.util.Optional<Work> objectCreated(JsonNode record) {
-    if (!record.path("eventName").asText().startsWith("ObjectCreated:")) return java.util.Optional.empty();
+  private static Optional<Work> objectCreated(JsonNode record) {
+    if (!record.path("eventName").asText().startsWith("ObjectCreated:")) return Optional.empty();
     JsonNode s3 = record.path("s3");
     JsonNode object = s3.path("object");
     String rawKey = object.path("key").asText(null);
     String bucket = s3.path("bucket").path("name").asText(null);
     if (rawKey == null || bucket == null) throw new UnreadableEvent("S3 record without bucket or key");
-    return java.util.Optional.of(new Work.ObjectCreated(new S3ObjectEvent(bucket,
+    return Optional.of(new Work.ObjectCreated(new S3ObjectEvent(bucket,
         URLDecoder.decode(rawKey, StandardCharsets.UTF_8), object.path("size").asLong(-1),
         object.path("eTag").asText(null), object.path("versionId").asText(null))));
   }

@@ -11,8 +11,11 @@ import dev.dragonfly.intake.ObjectRef;
 import dev.dragonfly.intake.RowError;
 import dev.dragonfly.intake.SourceProfile;
 import dev.dragonfly.intake.UnknownSourceException;
+import java.io.IOException;
 import java.io.InputStream;
+import java.io.UncheckedIOException;
 import java.util.Optional;
+import java.util.function.BiFunction;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -130,13 +133,14 @@ public final class IntakeService {
     } catch (S3Exception e) {
       if (!isGone(e)) throw e;
       return pipeline.rejectUnread(ref, gone());
-    } catch (java.io.IOException e) {
-      throw new java.io.UncheckedIOException(e);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
     }
   }
 
-  private static <B> Consumer<B> versioned(S3ObjectEvent event, java.util.function.BiFunction<B, String, B> byVersion,
-                                           java.util.function.BiFunction<B, String, B> byEtag) {
+  /** Asks S3 for exactly the version the event announced: by version id, else by ETag. */
+  private static <B> Consumer<B> versioned(S3ObjectEvent event, BiFunction<B, String, B> byVersion,
+                                           BiFunction<B, String, B> byEtag) {
     String version = event.version();
     if (version.startsWith("version:")) return b -> byVersion.apply(b, version.substring(8));
     if (version.length() > 5) return b -> byEtag.apply(b, "\"" + version.substring(5) + "\"");

@@ -3,6 +3,10 @@ package dev.dragonfly.intake;
 import static java.util.Objects.requireNonNull;
 
 import java.io.InputStream;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 import java.math.BigDecimal;
 import java.time.Clock;
 import org.jdbi.v3.core.Handle;
@@ -53,31 +57,31 @@ public final class IntakePipeline {
       if (claim instanceof Claim.InProgress p) return IntakeResult.inProgress(p.batchId(), ref);
       Claim.Claimed c = (Claim.Claimed) claim;
       String text = reason.code() + ": " + reason.message();
-      RowErrors.append(control, c.batchId(), c.attempt(), java.util.List.of(reason));
+      RowErrors.append(control, c.batchId(), c.attempt(), List.of(reason));
       if (!batches.reject(control, c, text, BatchCounts.NONE, null, 0)) throw new ClaimLostException(c.batchId(), c.attempt());
       log.info("batch {} source={} rejected unread: {}", c.batchId(), ref.source(), reason.code());
       return new IntakeResult(c.batchId(), ref.source(), ref.key(), IntakeResult.FAILED, false, c.attempt(), 0, 0, 0,
-          0, 0, 0, java.util.Map.of(reason.code().name(), 1L), text, null, null, null, 0, java.util.List.of(), 0);
+          0, 0, 0, Map.of(reason.code().name(), 1L), text, null, null, null, 0, List.of(), 0);
     }
   }
 
   /** The recorded outcome of a batch, as the summary of a run that just ended would give it. */
   public IntakeResult resultOf(long batchId) {
     Batch b = batches.require(batchId);
-    java.util.Map<String, Long> byCode = new java.util.TreeMap<>();
+    Map<String, Long> byCode = new TreeMap<>();
     database.jdbi().useHandle(h -> h.createQuery("""
             SELECT e.code, count(*) AS n FROM intake.row_errors e
             JOIN intake.batches b ON b.id = e.batch_id AND b.attempt = e.attempt
             WHERE e.batch_id = :id GROUP BY e.code""")
         .bind("id", batchId)
-        .map((rs, ctx) -> java.util.Map.entry(rs.getString("code"), rs.getLong("n")))
+        .map((rs, ctx) -> Map.entry(rs.getString("code"), rs.getLong("n")))
         .forEach(e -> byCode.put(e.getKey(), e.getValue())));
     long millis = b.startedAt() == null || b.finishedAt() == null ? 0
-        : java.time.Duration.between(b.startedAt(), b.finishedAt()).toMillis();
+        : Duration.between(b.startedAt(), b.finishedAt()).toMillis();
     return new IntakeResult(b.id(), b.source(), b.objectKey(), b.status(), b.dryRun(), b.attempt(), zero(b.rowsTotal()),
         zero(b.rowsValid()), zero(b.rowsInvalid()), zero(b.rowsInserted()), zero(b.rowsUpdated()),
         zero(b.rowsUnchanged()), byCode, b.rejectionReason(), b.duplicateOf(), null, b.contentSha256(),
-        zero(b.bytesRead()), java.util.List.of(), millis);
+        zero(b.bytesRead()), List.of(), millis);
   }
 
   private static long zero(Long n) {

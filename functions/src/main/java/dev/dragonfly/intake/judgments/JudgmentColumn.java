@@ -1,5 +1,7 @@
 package dev.dragonfly.intake.judgments;
 
+import java.util.Locale;
+
 /** The judgments dataset's canonical columns, in target-table order, with their rules. */
 public enum JudgmentColumn {
   CASE_NUMBER(true, 64),
@@ -20,7 +22,7 @@ public enum JudgmentColumn {
   JudgmentColumn(boolean required, int maxLength) {
     this.required = required;
     this.maxLength = maxLength;
-    this.columnName = name().toLowerCase(java.util.Locale.ROOT);
+    this.columnName = name().toLowerCase(Locale.ROOT);
   }
 
   /** The name in CSV headers and in {@code intake.judgments}. */
