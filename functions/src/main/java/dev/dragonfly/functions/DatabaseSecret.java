@@ -7,6 +7,8 @@ import java.io.IOException;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.util.Optional;
+import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
+import software.amazon.awssdk.services.secretsmanager.SecretsManagerClient;
 
 /**
  * Reads the database secret: either a URL string, or the JSON that RDS-managed secrets hold
@@ -32,11 +34,15 @@ public final class DatabaseSecret {
   /** DATABASE_URL when given (local runs), else the secret's value, read through Secrets Manager. */
   public static DatabaseUrl resolve(Optional<DatabaseUrl> url, Optional<String> secretArn) {
     if (url.isPresent()) return url.get();
-    try (var secrets = software.amazon.awssdk.services.secretsmanager.SecretsManagerClient.builder()
-        .httpClientBuilder(software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient.builder()).build()) {
-      String arn = secretArn.orElseThrow(() -> new IllegalArgumentException("set DATABASE_SECRET_ARN or DATABASE_URL"));
-      return parse(secrets.getSecretValue(b -> b.secretId(arn)).secretString());
+    try (SecretsManagerClient secrets = SecretsManagerClient.builder()
+        .httpClientBuilder(UrlConnectionHttpClient.builder()).build()) {
+      return fromSecretsManager(secrets, secretArn);
     }
+  }
+
+  static DatabaseUrl fromSecretsManager(SecretsManagerClient secrets, Optional<String> secretArn) {
+    String arn = secretArn.orElseThrow(() -> new IllegalArgumentException("set DATABASE_SECRET_ARN or DATABASE_URL"));
+    return parse(secrets.getSecretValue(b -> b.secretId(arn)).secretString());
   }
 
   private static String enc(String s) {
