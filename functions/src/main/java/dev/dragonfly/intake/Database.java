@@ -9,6 +9,7 @@ import org.flywaydb.core.Flyway;
 import org.flywaydb.core.api.MigrationInfo;
 import org.jdbi.v3.core.Jdbi;
 import org.jdbi.v3.core.mapper.reflect.ConstructorMapper;
+import org.jdbi.v3.core.statement.StatementExceptions;
 import org.postgresql.ds.PGSimpleDataSource;
 
 /** The intake database: connections, Jdbi and the Flyway migrations shipped from {@code sql/}. */
@@ -25,6 +26,8 @@ public final class Database {
     this.dataSource = requireNonNull(dataSource, "dataSource == null");
     this.jdbi = Jdbi.create(dataSource)
         .registerRowMapper(ConstructorMapper.factory(Batch.class));
+    // Jdbi would append the statement's bound arguments to its exception messages: values stay out
+    jdbi.getConfig(StatementExceptions.class).setMessageRendering(StatementExceptions.MessageRendering.NONE);
   }
 
   public static Database connect(DatabaseUrl url) {
@@ -34,7 +37,7 @@ public final class Database {
     url.password().ifPresent(ds::setPassword);
     ds.setApplicationName("dragonfly-intake");
     ds.setConnectTimeout(10);
-    return new Database(ds);
+    return new Database(withoutRowValuesInErrors(ds));
   }
 
   /**
@@ -56,7 +59,18 @@ public final class Database {
     config.setConnectionTimeout(10_000);
     config.setPoolName("dragonfly-intake");
     config.addDataSourceProperty("ApplicationName", "dragonfly-intake");
+    config.addDataSourceProperty("logServerErrorDetail", "false"); // see withoutRowValuesInErrors
     return new Database(new com.zaxxer.hikari.HikariDataSource(config));
+  }
+
+  /**
+   * Keeps the server's DETAIL out of exception messages: for a constraint violation it is
+   * "Failing row contains (…)", every value of the row, and messages reach logs and
+   * {@code batches.last_error}.
+   */
+  public static PGSimpleDataSource withoutRowValuesInErrors(PGSimpleDataSource ds) {
+    ds.setLogServerErrorDetail(false);
+    return ds;
   }
 
   public DataSource dataSource() {

@@ -6,6 +6,7 @@ import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Map;
+import org.postgresql.ds.PGSimpleDataSource;
 
 /**
  * Opens the database the environment names: DATABASE_URL, or else the embedded default under
@@ -45,7 +46,7 @@ final class Connector implements AutoCloseable {
         database = Database.connect(config.databaseUrl().get());
       } else {
         embedded = EmbeddedDatabase.start(home);
-        database = new Database(embedded.getPostgresDatabase());
+        database = new Database(Database.withoutRowValuesInErrors((PGSimpleDataSource) embedded.getPostgresDatabase()));
       }
     }
     return database;
