@@ -6,11 +6,14 @@ import java.util.regex.Pattern;
 /**
  * What an object key says, trusted no further than it can be checked: the key must be
  * {@code incoming/<source>/<file>} (deeper folders allowed), the source a profile-shaped name,
- * and no segment may be empty, {@code .} or {@code ..}. Results go to
+ * and no segment may be empty, {@code .} or {@code ..}. A file under
+ * {@code incoming/<source>/dry-run/} is a vendor's dry run. Results go to
  * {@code results/<source>/<file>.<batch>.*}, so a key can never write outside its source.
  */
-public record IntakeKey(String source, String fileName) {
+public record IntakeKey(String source, String fileName, boolean dryRun) {
   static final String INCOMING = "incoming/";
+  /** {@code incoming/<source>/dry-run/<file>}: validate and report, load nothing. */
+  static final String DRY_RUN_FOLDER = "dry-run";
   private static final Pattern SOURCE = Pattern.compile("[a-z0-9][a-z0-9_-]{0,62}");
 
   /** Thrown for a key the intake will not read. */
@@ -43,12 +46,13 @@ public record IntakeKey(String source, String fileName) {
     if (!SOURCE.matcher(segments[0]).matches()) {
       throw new Refused(ErrorCode.UNKNOWN_SOURCE, "the source folder is not a valid source name");
     }
-    return new IntakeKey(segments[0], segments[segments.length - 1]);
+    boolean dryRun = segments.length > 2 && segments[1].equals(DRY_RUN_FOLDER);
+    return new IntakeKey(segments[0], segments[segments.length - 1], dryRun);
   }
 
   /** Where this file's results go, next to each other. */
   public String resultKey(long batchId, String suffix) {
-    return "results/" + source + "/" + fileName + "." + batchId + "." + suffix;
+    return "results/" + source + "/" + (dryRun ? DRY_RUN_FOLDER + "/" : "") + fileName + "." + batchId + "." + suffix;
   }
 
   public boolean gzipped() {

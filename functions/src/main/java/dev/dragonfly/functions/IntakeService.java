@@ -129,7 +129,7 @@ public final class IntakeService {
         .applyMutation(versioned(event, GetObjectRequest.Builder::versionId, GetObjectRequest.Builder::ifMatch))
         .build())) {
       InputStream data = key.gzipped() ? new GzipInput(object) : object;
-      return pipeline.ingest(ref, data, IngestOptions.DEFAULT);
+      return pipeline.ingest(ref, data, IngestOptions.DEFAULT.withDryRun(key.dryRun()));
     } catch (S3Exception e) {
       if (!isGone(e)) throw e;
       return pipeline.rejectUnread(ref, gone());

@@ -347,6 +347,28 @@ class IntakeHandlerTest {
   }
 
   @Test
+  void aFileUnderDryRunIsValidatedAndReportedButNotLoaded() throws Exception {
+    String key = "incoming/judgments/dry-run/march.csv";
+    String etag = put(key, csv("C-1,Acme,Jane,1.00,2024-03-01", "C-2,Acme,John,x,2024-03-02"));
+
+    assertThat(invoke(fixture("s3-put.json", etag).replace("incoming/judgments/march.csv", key)))
+        .isEqualTo("{\"outcomes\":[\"failed\"]}");
+
+    assertThat(target.judgments()).isZero();
+    assertThat(target.batch(1).dryRun()).isTrue();
+    var summary = Json.MAPPER.readTree(read("results/judgments/dry-run/march.csv.1.summary.json"));
+    assertThat(summary.path("result").path("dry_run").asBoolean()).isTrue();
+    assertThat(summary.path("result").path("rejection_reason").asText()).isEqualTo("error rate 50.0% > 10.0% threshold");
+
+    String clean = put(key, csv("C-1,Acme,Jane,1.00,2024-03-01"));
+    assertThat(invoke(fixture("s3-put.json", clean).replace("incoming/judgments/march.csv", key)))
+        .isEqualTo("{\"outcomes\":[\"completed\"]}");
+    assertThat(target.judgments()).isZero();
+    assertThat(Json.MAPPER.readTree(read("results/judgments/dry-run/march.csv.2.summary.json"))
+        .path("result").path("rows_inserted").asLong()).isEqualTo(1); // what a real upload would insert
+  }
+
+  @Test
   void s3TestEventIsIgnored() throws Exception {
     assertThat(invoke(fixture("s3-test-event.json"))).isEqualTo("{\"outcomes\":[]}");
   }
