@@ -10,8 +10,9 @@ import picocli.CommandLine.Command;
 
 /** The operator executable: {@code java -jar sentinel/target/sentinel.jar <command>}. */
 @Command(name = "sentinel", mixinStandardHelpOptions = true, version = "dragonfly-intake sentinel 0.1.0",
-    description = "Operate the Dragonfly Intake pipeline: load files, inspect and roll back batches.",
-    subcommands = {MigrateCommand.class, IngestCommand.class, BatchCommand.class, DoctorCommand.class},
+    description = "Operate the Dragonfly Intake pipeline: load files, inspect, re-ingest and roll back batches, add sources.",
+    subcommands = {MigrateCommand.class, IngestCommand.class, BatchCommand.class, SourceCommand.class,
+        DoctorCommand.class},
     footer = {"", "DATABASE_URL selects a PostgreSQL server (postgresql://user:pass@host:port/db or jdbc:postgresql://…);",
         "without it an embedded PostgreSQL keeps its data under DRAGONFLY_HOME (default ~/.dragonfly-intake).",
         "Exit codes: 0 ok, 1 run failed, 2 bad usage, 3 batch rejected, 4 in progress elsewhere,",

@@ -89,7 +89,8 @@ class SentinelCliTest {
   void everySubcommandHasHelp() {
     for (String[] args : new String[][] {{"ingest", "--help"}, {"migrate", "--help"}, {"doctor", "--help"},
         {"batch", "--help"}, {"batch", "list", "--help"}, {"batch", "show", "--help"}, {"batch", "errors", "--help"}, {"batch", "reingest", "--help"},
-        {"batch", "rollback", "--help"}}) {
+        {"batch", "rollback", "--help"}, {"source", "--help"}, {"source", "add", "--help"},
+        {"source", "list", "--help"}}) {
       Run r = run(args);
       assertThat(r.exitCode()).as(String.join(" ", args)).isZero();
       assertThat(r.out()).as(String.join(" ", args)).startsWith("Usage: sentinel " + args[0]);
@@ -249,6 +250,29 @@ class SentinelCliTest {
     assertThat(r.out()).startsWith("batch 1 released for re-drive; publish {\"type\": \"redrive\", \"batch_id\": 1}");
     assertThat(run("batch", "show", "1").out()).contains("status        uploaded")
         .contains("last_error    re-ingest requested: profile fixed");
+  }
+
+  @Test
+  void sourceAddMakesAVendorsHeadersLoad() throws IOException {
+    Run added = run("source", "add", "acme", "--alias", "Case No=case_number", "--alias", "AMOUNT=judgment_amount",
+        "--alias", "filed=judgment_date", "--date-format", "MM/dd/yyyy", "--threshold", "5");
+    assertThat(added.exitCode()).as(added.err()).isZero();
+    assertThat(added.out()).isEqualTo("source acme added; vendors upload to incoming/acme/" + System.lineSeparator());
+    Path f = dir.resolve("acme.csv");
+    Files.writeString(f, "Case No,plaintiff_name,defendant_name,Amount,Filed\nA-1,Acme,Jane,5.00,03/01/2024\n");
+
+    Run ingest = run("ingest", f.toString(), "--source", "acme");
+
+    assertThat(ingest.out()).startsWith("batch 1 completed: 1 rows, 1 valid, 0 invalid; 1 inserted");
+    assertThat(run("source", "list").out()).contains("acme").contains("threshold=5.00%")
+        .contains("{amount=judgment_amount, case no=case_number, filed=judgment_date}").contains("[MM/dd/yyyy]");
+    Run again = run("source", "add", "acme");
+    assertThat(again.exitCode()).isEqualTo(ExitCodes.USAGE);
+    assertThat(again.err()).isEqualTo("error: source acme already exists" + System.lineSeparator());
+    Run badColumn = run("source", "add", "other", "--alias", "x=amount");
+    assertThat(badColumn.exitCode()).isEqualTo(ExitCodes.USAGE);
+    assertThat(badColumn.err()).startsWith("error: --alias x=amount: unknown column; columns are [case_number,");
+    assertThat(run("source", "add", "Bad Name").err()).startsWith("error: source name must be lower-case");
   }
 
   @Test
