@@ -1,6 +1,5 @@
 package dev.dragonfly.functions;
 
-import dev.dragonfly.intake.Database;
 import dev.dragonfly.intake.DatabaseUrl;
 import software.amazon.awssdk.core.checksums.RequestChecksumCalculation;
 import software.amazon.awssdk.core.checksums.ResponseChecksumValidation;
@@ -33,9 +32,5 @@ final class AwsClients {
   /** The database URL: DATABASE_URL when set (local runs), else the Secrets Manager secret. */
   static DatabaseUrl databaseUrl(FunctionConfig config) {
     return DatabaseSecret.resolve(config.intake().databaseUrl(), config.databaseSecretArn());
-  }
-
-  static Database pooledDatabase(DatabaseUrl url) {
-    return Database.pooled(url);
   }
 }

@@ -39,7 +39,7 @@ public final class IntakeHandler implements RequestStreamHandler {
 
   IntakeHandler(FunctionConfig config, S3Client s3, SnsClient sns) {
     this(memoize(() -> {
-      Database database = AwsClients.pooledDatabase(AwsClients.databaseUrl(config));
+      Database database = Database.pooled(AwsClients.databaseUrl(config));
       database.migrateIfBehind();
       return new IntakeService(new IntakePipeline(database, config.intake(), Clock.systemUTC()), database, s3,
           config.bucket(), new ResultsWriter(s3, config.bucket(), database),

@@ -93,7 +93,7 @@ public final class IntakeService {
       return Optional.empty();
     }
     Batch batch = found.get();
-    if (!batch.status().equals("uploaded") && !isProcessing(batch.status())) {
+    if (!batch.status().equals("uploaded") && !BatchStore.isProcessing(batch.status())) {
       log.info("redrive of batch {} ignored: it is already {}", batchId, batch.status());
       return Optional.empty();
     }
@@ -103,10 +103,6 @@ public final class IntakeService {
         version.startsWith("version:") ? version.substring(8) : null);
     log.info("redriving batch {} from its object", batchId);
     return handle(event);
-  }
-
-  private static boolean isProcessing(String status) {
-    return status.equals("staging") || status.equals("validating") || status.equals("inserting");
   }
 
   private IntakeResult ingest(ObjectRef ref, IntakeKey key, SourceProfile profile, S3ObjectEvent event) {

@@ -122,7 +122,8 @@ public final class BatchStore {
         .mapTo(Long.class).one();
   }
 
-  static boolean isProcessing(String status) {
+  /** One of the states a worker holds a batch in: staging, validating, inserting. */
+  public static boolean isProcessing(String status) {
     return status.equals("staging") || status.equals("validating") || status.equals("inserting");
   }
 

@@ -24,7 +24,6 @@ public final class CopyRows {
   private byte[] bytes = new byte[SEGMENT_BYTES];
   private int length;
   private boolean lineStart = true;
-  private int rows;
 
   @SuppressWarnings("deprecation") // getBytes(int, int, byte[], int) is the Latin-1 bulk copy we want
   public CopyRows value(String s) {
@@ -81,23 +80,13 @@ public final class CopyRows {
     ensure(1);
     bytes[length++] = '\n';
     lineStart = true;
-    rows++;
     return this;
-  }
-
-  public int rows() {
-    return rows;
-  }
-
-  public boolean isEmpty() {
-    return rows == 0;
   }
 
   public void clear() {
     fullSegments.clear();
     fullLengths.clear();
     length = 0;
-    rows = 0;
     lineStart = true;
   }
 

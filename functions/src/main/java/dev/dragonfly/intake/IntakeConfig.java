@@ -48,10 +48,6 @@ public record IntakeConfig(Optional<DatabaseUrl> databaseUrl, Duration heartbeat
     return new IntakeConfig(Optional.of(url), heartbeatInterval, staleAfter, chunkRows);
   }
 
-  public IntakeConfig withTiming(Duration heartbeatInterval, Duration staleAfter) {
-    return new IntakeConfig(databaseUrl, heartbeatInterval, staleAfter, chunkRows);
-  }
-
   public IntakeConfig withChunkRows(int chunkRows) {
     return new IntakeConfig(databaseUrl, heartbeatInterval, staleAfter, chunkRows);
   }

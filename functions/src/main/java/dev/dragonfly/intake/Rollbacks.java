@@ -44,8 +44,9 @@ public final class Rollbacks {
             + "; only a completed batch can be rolled back");
       }
       // Lock this batch's rows first, so no load can change them between the check and the restore.
-      h.createQuery("SELECT case_number FROM intake.judgments WHERE last_batch_id = :id FOR UPDATE")
-          .bind("id", batchId).mapTo(String.class).list();
+      // (counted, not fetched: a batch may have written millions of rows)
+      h.createQuery("SELECT count(*) FROM (SELECT 1 FROM intake.judgments WHERE last_batch_id = :id FOR UPDATE) locked")
+          .bind("id", batchId).mapTo(Long.class).one();
       Optional<LaterChange> later = h.createQuery("""
               SELECT batch_id, count(*) AS rows FROM intake.judgment_history
               WHERE previous_batch_id = :id AND reverted_at IS NULL

@@ -3,6 +3,7 @@ package dev.dragonfly.sentinel;
 import dev.dragonfly.intake.Database;
 import dev.dragonfly.intake.SourceProfile;
 import dev.dragonfly.intake.SourceProfiles;
+import dev.dragonfly.intake.judgments.JudgmentColumn;
 import java.io.PrintWriter;
 import java.math.BigDecimal;
 import java.util.LinkedHashMap;
@@ -55,9 +56,8 @@ final class SourceCommand implements Runnable {
       description = "Add a source profile: how one vendor's headers map onto the judgments columns.")
   static final class AddSource implements Callable<Integer> {
     private static final Pattern NAME = Pattern.compile("[a-z0-9][a-z0-9_-]{0,62}");
-    private static final List<String> COLUMNS = List.of("case_number", "plaintiff_name", "defendant_name",
-        "judgment_amount", "judgment_date", "court", "county", "defendant_address", "defendant_ssn_last4",
-        "defendant_email");
+    private static final List<String> COLUMNS =
+        java.util.Arrays.stream(JudgmentColumn.values()).map(JudgmentColumn::columnName).toList();
 
     @ParentCommand SourceCommand parent;
     @Spec CommandSpec spec;
