@@ -9,6 +9,8 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
@@ -25,9 +27,14 @@ import software.amazon.awssdk.services.sns.SnsClient;
  * built once per container, the database pool on the first invocation (after any SnapStart
  * restore), and every record of an event is tried before the first failure is rethrown, so
  * Lambda retries the event and the claim turns the records already done into duplicates.
+ * A run still going {@link #DEADLINE_MARGIN} before the function's timeout gives its batch back
+ * and fails, so Lambda's retry takes the batch over at once instead of finding it held by a
+ * killed invocation.
  */
 public final class IntakeHandler implements RequestStreamHandler {
   private static final Logger log = LoggerFactory.getLogger(IntakeHandler.class);
+  /** Time kept back from the function's timeout: the last chunk, the release, the failure report. */
+  static final Duration DEADLINE_MARGIN = Duration.ofSeconds(60);
 
   private final EventParser parser = new EventParser();
   private final Supplier<IntakeService> service;
@@ -64,11 +71,12 @@ public final class IntakeHandler implements RequestStreamHandler {
         output.write("{\"outcomes\":[],\"dropped\":true}".getBytes(StandardCharsets.UTF_8));
         return;
       }
+      Instant deadline = deadline(context);
       List<String> outcomes = new ArrayList<>();
       RuntimeException firstFailure = null;
       for (Work w : work) {
         try {
-          outcomes.add(run(w));
+          outcomes.add(run(w, deadline));
         } catch (RuntimeException e) {
           log.error("a record failed and the event will be retried: {}", e.toString());
           if (firstFailure == null) firstFailure = e;
@@ -80,10 +88,16 @@ public final class IntakeHandler implements RequestStreamHandler {
     }
   }
 
-  private String run(Work w) {
+  /** When this invocation must give its batch back: its remaining time less the margin. */
+  private static Instant deadline(Context context) {
+    if (context == null) return Instant.MAX; // a local invocation has no timeout
+    return Instant.now().plusMillis(context.getRemainingTimeInMillis()).minus(DEADLINE_MARGIN);
+  }
+
+  private String run(Work w, Instant deadline) {
     var result = w instanceof Work.Redrive r
-        ? service.get().redrive(r.batchId())
-        : service.get().handle(((Work.ObjectCreated) w).event());
+        ? service.get().redrive(r.batchId(), deadline)
+        : service.get().handle(((Work.ObjectCreated) w).event(), deadline);
     return "\"" + result.map(IntakeResult::status).orElse("skipped") + "\"";
   }
 

@@ -14,6 +14,7 @@ import dev.dragonfly.intake.UnknownSourceException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
+import java.time.Instant;
 import java.util.Optional;
 import java.util.function.BiFunction;
 import java.util.function.Consumer;
@@ -33,7 +34,12 @@ import software.amazon.awssdk.services.s3.model.S3Exception;
  * the key, check the size, stream the object through the pipeline, write the results next to
  * each other in S3, publish the outcome, emit metrics. Data problems end as results; failures
  * of S3, SNS or the database propagate so that Lambda retries, and the claim makes the retry
- * safe.
+ * safe. Transient database failures are first retried here, each try reading the object anew.
+ *
+ * <p>Each decided batch's outcome is delivered through its outbox on the batch row: results,
+ * then the one outcome event with its metrics, each part marked once done. A retry after a
+ * failure past the commit (S3 or SNS down, the function killed) delivers the missing parts of
+ * the original outcome; a redelivery of an object already delivered sends nothing.
  */
 public final class IntakeService {
   private static final Logger log = LoggerFactory.getLogger(IntakeService.class);
@@ -45,6 +51,7 @@ public final class IntakeService {
   private final ResultsWriter results;
   private final EventPublisher events;
   private final BatchMetrics metrics;
+  private final BatchStore batches;
 
   public IntakeService(IntakePipeline pipeline, Database database, S3Client s3, String bucket, ResultsWriter results,
                        EventPublisher events, BatchMetrics metrics) {
@@ -55,10 +62,23 @@ public final class IntakeService {
     this.results = results;
     this.events = events;
     this.metrics = metrics;
+    this.batches = new BatchStore(database.jdbi());
   }
 
   /** Handles one ObjectCreated notification; returns what became of it. */
   public Optional<IntakeResult> handle(S3ObjectEvent event) {
+    return handle(event, IngestOptions.DEFAULT);
+  }
+
+  /**
+   * Handles one ObjectCreated notification, giving its batch back when {@code deadline} passes
+   * (the function's own timeout is near); returns what became of it.
+   */
+  public Optional<IntakeResult> handle(S3ObjectEvent event, Instant deadline) {
+    return handle(event, IngestOptions.DEFAULT.withDeadline(deadline));
+  }
+
+  private Optional<IntakeResult> handle(S3ObjectEvent event, IngestOptions options) {
     IntakeKey key;
     SourceProfile profile;
     try {
@@ -73,7 +93,8 @@ public final class IntakeService {
     }
     ObjectRef ref = new ObjectRef(key.source(), event.key(), event.version());
     try (var source = MDC.putCloseable("source", key.source())) {
-      IntakeResult result = ingest(ref, key, profile, event);
+      IngestOptions run = options.withDryRun(key.dryRun());
+      IntakeResult result = pipeline.retryingTransientFailures(() -> ingest(ref, key, profile, event, run));
       MDC.put("batch_id", Long.toString(result.batchId()));
       report(key, ref, result);
       return Optional.of(result);
@@ -84,9 +105,18 @@ public final class IntakeService {
 
   /**
    * Runs a batch again from its object: for a batch the sentinel released (status
-   * {@code uploaded}) or one whose worker went silent. A batch that already ended is left alone.
+   * {@code uploaded}) or one whose worker went silent. A batch that already ended is not run
+   * again; what its outcome still lacks (results, event) is delivered.
    */
   public Optional<IntakeResult> redrive(long batchId) {
+    return redrive(batchId, IngestOptions.DEFAULT);
+  }
+
+  public Optional<IntakeResult> redrive(long batchId, Instant deadline) {
+    return redrive(batchId, IngestOptions.DEFAULT.withDeadline(deadline));
+  }
+
+  private Optional<IntakeResult> redrive(long batchId, IngestOptions options) {
     Optional<Batch> found = new BatchStore(database.jdbi()).find(batchId);
     if (found.isEmpty()) {
       log.warn("redrive of batch {} ignored: no such batch", batchId);
@@ -94,18 +124,33 @@ public final class IntakeService {
     }
     Batch batch = found.get();
     if (!batch.status().equals("uploaded") && !BatchStore.isProcessing(batch.status())) {
-      log.info("redrive of batch {} ignored: it is already {}", batchId, batch.status());
-      return Optional.empty();
+      if (batch.dryRun() || batch.status().equals("rolled_back")
+          || (batch.resultsWrittenAt() != null && batch.eventPublishedAt() != null)) {
+        log.info("redrive of batch {} ignored: it is already {}", batchId, batch.status());
+        return Optional.empty();
+      }
+      IntakeKey key;
+      try {
+        key = IntakeKey.parse(batch.objectKey());
+      } catch (IntakeKey.Refused e) {
+        log.info("redrive of batch {} ignored: it is {} and its key is not an intake key", batchId, batch.status());
+        return Optional.empty();
+      }
+      log.info("redrive of batch {}: it is already {}; delivering what its outcome lacks", batchId, batch.status());
+      IntakeResult result = pipeline.resultOf(batchId);
+      deliver(key, batch.objectKey(), result);
+      return Optional.of(result);
     }
     String version = batch.objectVersion();
     S3ObjectEvent event = new S3ObjectEvent(bucket, batch.objectKey(), -1,
         version.startsWith("etag:") ? version.substring(5) : null,
         version.startsWith("version:") ? version.substring(8) : null);
     log.info("redriving batch {} from its object", batchId);
-    return handle(event);
+    return handle(event, options);
   }
 
-  private IntakeResult ingest(ObjectRef ref, IntakeKey key, SourceProfile profile, S3ObjectEvent event) {
+  private IntakeResult ingest(ObjectRef ref, IntakeKey key, SourceProfile profile, S3ObjectEvent event,
+                              IngestOptions options) {
     HeadObjectResponse head;
     try {
       head = s3.headObject(HeadObjectRequest.builder().bucket(event.bucket()).key(event.key())
@@ -113,22 +158,22 @@ public final class IntakeService {
           .build());
     } catch (S3Exception e) {
       if (!isGone(e)) throw e;
-      return pipeline.rejectUnread(ref, gone());
+      return pipeline.rejectUnread(ref, gone(), options.dryRun());
     }
     if (head.contentLength() > profile.maxFileBytes()) {
       return pipeline.rejectUnread(ref, new RowError(null, null, ErrorCode.FILE_TOO_LARGE, "the object is "
           + head.contentLength() + " bytes, over the " + profile.maxFileBytes()
-          + "-byte limit of its source profile; split it into smaller files"));
+          + "-byte limit of its source profile; split it into smaller files"), options.dryRun());
     }
     try (ResponseInputStream<GetObjectResponse> object = s3.getObject(GetObjectRequest.builder()
         .bucket(event.bucket()).key(event.key())
         .applyMutation(versioned(event, GetObjectRequest.Builder::versionId, GetObjectRequest.Builder::ifMatch))
         .build())) {
       InputStream data = key.gzipped() ? new GzipInput(object) : object;
-      return pipeline.ingest(ref, data, IngestOptions.DEFAULT.withDryRun(key.dryRun()));
+      return pipeline.ingest(ref, data, options);
     } catch (S3Exception e) {
       if (!isGone(e)) throw e;
-      return pipeline.rejectUnread(ref, gone());
+      return pipeline.rejectUnread(ref, gone(), options.dryRun());
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
@@ -154,28 +199,47 @@ public final class IntakeService {
   }
 
   private void report(IntakeKey key, ObjectRef ref, IntakeResult result) {
-    switch (result.status()) {
-      case IntakeResult.IN_PROGRESS -> log.info("batch {} is being loaded by another worker", result.batchId());
-      case IntakeResult.DUPLICATE -> {
-        if (result.sameObject()) {
-          // a redelivered event: the results are the original's; write them only if a crash lost them
-          if (!results.exists(key, result.duplicateOf())) {
-            log.warn("batch {} had no results in S3; writing them now", result.duplicateOf());
-            results.write(key, ref.key(), pipeline.resultOf(result.duplicateOf()));
-          }
-        } else {
-          results.write(key, ref.key(), result);
-        }
-        events.publish(EventPublisher.DUPLICATE, result);
-      }
-      default -> {
-        results.write(key, ref.key(), result);
-        boolean notRead = result.errorsByCode().containsKey(ErrorCode.OBJECT_NOT_FOUND.name());
-        events.publish(result.status().equals(IntakeResult.COMPLETED) ? EventPublisher.COMPLETED
-            : notRead ? EventPublisher.FAILED : EventPublisher.REJECTED, result);
-        metrics.emit(result);
-      }
+    if (result.status().equals(IntakeResult.IN_PROGRESS)) {
+      // Not the end of the object: the holder's own invocation finishes it, or, if that worker
+      // died, its heartbeat goes stale and the holder's retry or the sentinel takes it over.
+      log.info("batch {} is being loaded by another worker", result.batchId());
+    } else if (result.sameObject() && !result.dryRun()) {
+      // A redelivered event of an object already decided: its outcome is the original's. Deliver
+      // what a failure after the commit left undelivered; when nothing is missing, send nothing.
+      deliver(key, ref.key(), pipeline.resultOf(result.duplicateOf()));
+    } else {
+      deliver(key, ref.key(), result);
     }
+  }
+
+  /**
+   * Delivers the parts of a decided batch's outcome not yet marked on its row: the results,
+   * then the event with its metrics. The row is locked while a part is sent, so concurrent
+   * redeliveries send each part once; a crash between sending and marking (a narrow window)
+   * sends that part again on the retry, never a different outcome.
+   */
+  private void deliver(IntakeKey key, String objectKey, IntakeResult result) {
+    long id = result.batchId();
+    database.jdbi().useTransaction(h -> {
+      if (batches.lockOutbox(h, id).resultsWritten()) return;
+      results.write(key, objectKey, result);
+      batches.markResultsWritten(h, id);
+    });
+    database.jdbi().useTransaction(h -> {
+      if (batches.lockOutbox(h, id).eventPublished()) return;
+      events.publish(eventType(result), result);
+      if (!result.status().equals(IntakeResult.DUPLICATE)) metrics.emit(result);
+      batches.markEventPublished(h, id);
+    });
+  }
+
+  private static String eventType(IntakeResult result) {
+    return switch (result.status()) {
+      case IntakeResult.COMPLETED -> EventPublisher.COMPLETED;
+      case IntakeResult.DUPLICATE -> EventPublisher.DUPLICATE;
+      default -> result.errorsByCode().containsKey(ErrorCode.OBJECT_NOT_FOUND.name())
+          ? EventPublisher.FAILED : EventPublisher.REJECTED;
+    };
   }
 
   private void refuse(S3ObjectEvent event, ErrorCode code, String reason) {

@@ -12,7 +12,6 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import software.amazon.awssdk.core.sync.RequestBody;
 import software.amazon.awssdk.services.s3.S3Client;
-import software.amazon.awssdk.services.s3.model.NoSuchKeyException;
 
 /**
  * Writes a batch's verdict next to each other under {@code results/<source>/}: the errors CSV
@@ -40,16 +39,6 @@ public final class ResultsWriter {
     summary.put("result", result);
     s3.putObject(b -> b.bucket(bucket).key(summaryKey).contentType("application/json"),
         RequestBody.fromString(Json.write(summary)));
-  }
-
-  /** True when the batch's summary is already in S3 (a redelivered event must not write twice). */
-  public boolean exists(IntakeKey key, long batchId) {
-    try {
-      s3.headObject(b -> b.bucket(bucket).key(key.resultKey(batchId, "summary.json")));
-      return true;
-    } catch (NoSuchKeyException e) {
-      return false;
-    }
   }
 
   private byte[] errorsCsv(long batchId) {

@@ -14,6 +14,7 @@ import java.security.MessageDigest;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Clock;
+import java.time.Instant;
 import java.time.LocalDate;
 import java.util.ArrayList;
 import java.util.EnumMap;
@@ -52,6 +53,8 @@ final class BatchRun {
   private final BigDecimal threshold;
   private final Clock clock;
   private final IntakeHooks hooks;
+  private final HeartbeatTimer timer;
+  private final Instant deadline;
 
   private final BlockingQueue<Chunk> chunks = new ArrayBlockingQueue<>(CHUNKS_AHEAD);
   private volatile boolean cancelled;
@@ -66,8 +69,8 @@ final class BatchRun {
   private final long startedNanos = System.nanoTime();
 
   BatchRun(Database database, IntakeConfig config, BatchStore batches, Handle control, Claim.Claimed claim,
-           ObjectRef ref, SourceProfile profile, boolean dryRun, BigDecimal threshold, Clock clock,
-           IntakeHooks hooks) {
+           ObjectRef ref, SourceProfile profile, IngestOptions options, BigDecimal threshold, Clock clock,
+           IntakeHooks hooks, HeartbeatTimer timer) {
     this.database = database;
     this.config = config;
     this.batches = batches;
@@ -75,10 +78,12 @@ final class BatchRun {
     this.claim = claim;
     this.ref = ref;
     this.profile = profile;
-    this.dryRun = dryRun;
+    this.dryRun = options.dryRun();
+    this.deadline = options.deadline().orElse(Instant.MAX);
     this.threshold = threshold;
     this.clock = clock;
     this.hooks = hooks;
+    this.timer = timer;
   }
 
   /**
@@ -93,30 +98,36 @@ final class BatchRun {
     }
   }
 
+  /**
+   * Runs the attempt to its verdict. Whatever fails after the claim, the batch is either given
+   * back at once ({@code uploaded}, with {@code last_error}) or, when even that is impossible
+   * (the database is gone, the process dies), left with a heartbeat that goes stale, so a retry
+   * or the sentinel takes it over. Nothing here ends with a batch held and nobody working on it.
+   */
   IntakeResult run(InputStream input) {
     Thread reader = new Thread(() -> read(input), "intake-reader-" + claim.batchId());
     reader.setDaemon(true);
-    try (Heartbeat heartbeat = new Heartbeat(batches, control, claim, config.heartbeatInterval());
-         Connection load = database.connection()) {
+    Heartbeat heartbeat = new Heartbeat(batches, control, claim, config.heartbeatInterval(), timer);
+    Connection load = null;
+    try {
+      load = database.connection();
       prepare(load);
       reader.start();
-      try {
-        return loadAndFinish(load, heartbeat);
-      } catch (FileRejectedException e) {
-        rollbackQuietly(load);
-        return reject(e.error());
-      } catch (ClaimLostException e) {
-        rollbackQuietly(load);
-        throw e;
-      } catch (SQLException | IOException | RuntimeException e) {
-        rollbackQuietly(load);
-        throw giveBack(e);
-      }
-    } catch (SQLException e) {
+      return loadAndFinish(load, heartbeat);
+    } catch (FileRejectedException e) {
+      rollbackQuietly(load);
+      return reject(e.error());
+    } catch (ClaimLostException e) {
+      rollbackQuietly(load); // the new owner finishes the batch: nothing to give back
+      throw e;
+    } catch (Throwable e) {
+      rollbackQuietly(load);
       throw giveBack(e);
     } finally {
+      heartbeat.close();
       cancelled = true;
       reader.interrupt();
+      closeQuietly(load);
     }
   }
 
@@ -135,7 +146,8 @@ final class BatchRun {
       Chunk chunk = take();
       if (chunk.failure() != null) throw rethrow(chunk.failure());
       if (chunk == Chunk.END) break;
-      heartbeat.checkClaim();
+      heartbeat.checkClaim(); // a worker that lost its claim writes no further row
+      checkDeadline();
       loader.load(chunk.toLoad(), chunk.encoded());
       count(chunk.rows());
       loadedRows += chunk.rows().size();
@@ -144,6 +156,7 @@ final class BatchRun {
     flushErrors();
     MDC.put("content_sha256", sha256);
     advance("validating");
+    hooks.beforeContentCheck(claim.batchId());
     Long original = sameContentCompleted(load); // a dry run asks too: its preview must match the real run
     if (original != null) return duplicateOf(load, original);
     BigDecimal errorRate = total == 0 ? BigDecimal.ZERO
@@ -152,13 +165,16 @@ final class BatchRun {
       throw new FileRejectedException(ErrorCode.ERROR_RATE_EXCEEDED, null, rateReason(errorRate));
     }
     advance("inserting");
-    JudgmentLoader.Outcome outcome = dryRun ? loader.preview() : loader.merge();
+    checkDeadline();
+    JudgmentLoader.Outcome outcome = dryRun ? loader.preview()
+        : loader.merge(() -> hooks.afterMergeHistory(claim.batchId()));
     BatchCounts counts = new BatchCounts(total, total - invalid, invalid, outcome.inserted(), outcome.updated(),
         outcome.unchanged());
     if (!counts.reconciles()) throw new IllegalStateException("counts do not reconcile: " + counts);
+    hooks.beforeFinalize(claim.batchId());
     heartbeat.close();
     if (dryRun) load.rollback(); // a dry run writes nothing to the target, only its own batch row
-    if (!BatchStore.complete(load, claim, counts, sha256, bytesRead)) {
+    if (!batches.complete(load, claim, counts, sha256, bytesRead)) {
       load.rollback();
       throw new ClaimLostException(claim.batchId(), claim.attempt());
     }
@@ -259,17 +275,30 @@ final class BatchRun {
     return result(IntakeResult.FAILED, counts, reason);
   }
 
-  private RuntimeException giveBack(Exception e) {
-    String what = e.getClass().getSimpleName() + ": " + e.getMessage();
+  /** A function's deadline is near: give the batch back now rather than be killed holding it. */
+  private void checkDeadline() {
+    if (clock.instant().isAfter(deadline)) {
+      throw new IntakeFailedException("batch " + claim.batchId() + " ran out of time (deadline " + deadline
+          + ") and was given back for a retry", null);
+    }
+  }
+
+  /**
+   * Releases the batch with the reason and returns what to throw. An {@link Error} is released
+   * too (best effort) and rethrown as it is.
+   */
+  private RuntimeException giveBack(Throwable e) {
+    String what = TransientFailures.describe(e);
     log.warn("batch {} source={} attempt {} failed and was released for a retry: {}", claim.batchId(),
         ref.source(), claim.attempt(), what);
     try {
       synchronized (control) {
         batches.release(control, claim, what);
       }
-    } catch (RuntimeException releaseFailed) {
-      e.addSuppressed(releaseFailed); // the database is gone: the stale window will free the claim
+    } catch (Throwable releaseFailed) {
+      e.addSuppressed(releaseFailed); // the database is gone: the stale window frees the claim
     }
+    if (e instanceof Error err) throw err;
     if (e instanceof IntakeException ie) return ie;
     return new IntakeFailedException("batch " + claim.batchId() + " could not be loaded: " + what, e);
   }
@@ -370,10 +399,20 @@ final class BatchRun {
   }
 
   private static void rollbackQuietly(Connection load) {
+    if (load == null) return;
     try {
       load.rollback();
     } catch (SQLException ignored) {
       // the connection is broken; closing it ends the transaction anyway
+    }
+  }
+
+  private static void closeQuietly(Connection load) {
+    if (load == null) return;
+    try {
+      load.close();
+    } catch (SQLException ignored) {
+      // broken already: the server ended its transaction with it
     }
   }
 }

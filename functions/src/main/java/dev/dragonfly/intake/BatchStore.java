@@ -3,7 +3,10 @@ package dev.dragonfly.intake;
 import java.math.BigDecimal;
 import java.sql.Connection;
 import java.sql.SQLException;
+import java.sql.Timestamp;
+import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
@@ -11,23 +14,36 @@ import org.jdbi.v3.core.Handle;
 import org.jdbi.v3.core.Jdbi;
 
 /**
- * Batch bookkeeping in {@code intake.batches}: the claim, the heartbeat and every status change.
- * Each write after the claim is fenced by the owner token, so a worker that lost its claim
- * changes nothing.
+ * Batch bookkeeping in {@code intake.batches}: the claim, the heartbeat, every status change and
+ * the outbox of each decided batch. Each write after the claim is fenced by the owner token, so a
+ * worker that lost its claim changes nothing. Heartbeats and the stale window are measured on the
+ * injected clock, so tests move time instead of waiting for it.
  */
 public final class BatchStore {
   static final String PROCESSING = "('staging', 'validating', 'inserting')";
 
   private final Jdbi jdbi;
+  private final Clock clock;
 
   public BatchStore(Jdbi jdbi) {
+    this(jdbi, Clock.systemUTC());
+  }
+
+  public BatchStore(Jdbi jdbi, Clock clock) {
     this.jdbi = jdbi;
+    this.clock = clock;
+  }
+
+  private Instant now() {
+    return clock.instant();
   }
 
   /**
    * Claims the object version atomically. The INSERT is arbitrated by the unique index
    * {@code batches_one_per_object}; losing it, the worker may take over a released batch or
-   * one whose heartbeat has been silent for {@code staleAfter}, or else learns who holds it.
+   * one whose heartbeat has been silent for {@code staleAfter}, or else learns who holds it. An
+   * object already decided (completed, rejected, or a content duplicate) is answered from its
+   * row without reading the file: the redelivery is recorded as a duplicate naming that batch.
    */
   public Claim claim(Handle h, ObjectRef ref, BigDecimal thresholdPercent, Duration staleAfter) {
     UUID token = UUID.randomUUID();
@@ -35,31 +51,31 @@ public final class BatchStore {
       Optional<Long> inserted = h.createQuery("""
               INSERT INTO intake.batches (source, object_key, object_version, status, owner_token,
                                           heartbeat_at, started_at, error_threshold_percent)
-              VALUES (:source, :key, :version, 'staging', :token, now(), now(), :threshold)
-              ON CONFLICT (source, object_key, object_version) WHERE status <> 'duplicate' AND NOT dry_run
+              VALUES (:source, :key, :version, 'staging', :token, :now, now(), :threshold)
+              ON CONFLICT (source, object_key, object_version) WHERE NOT dry_run AND NOT redelivery
               DO NOTHING
               RETURNING id""")
           .bind("source", ref.source()).bind("key", ref.key()).bind("version", ref.version())
-          .bind("token", token).bind("threshold", thresholdPercent)
+          .bind("token", token).bind("threshold", thresholdPercent).bind("now", now())
           .mapTo(Long.class).findOne();
       if (inserted.isPresent()) return new Claim.Claimed(inserted.get(), 1, token, false);
 
       Optional<Claim.Claimed> takeover = h.createQuery("""
               UPDATE intake.batches
-              SET status = 'staging', attempt = attempt + 1, owner_token = :token, heartbeat_at = now(),
+              SET status = 'staging', attempt = attempt + 1, owner_token = :token, heartbeat_at = :now,
                   started_at = now(), error_threshold_percent = :threshold, last_error = NULL,
                   rejection_reason = NULL, content_sha256 = NULL, bytes_read = NULL, finished_at = NULL,
                   rows_total = NULL, rows_valid = NULL, rows_invalid = NULL,
                   rows_inserted = NULL, rows_updated = NULL, rows_unchanged = NULL
               WHERE source = :source AND object_key = :key AND object_version = :version
-                AND status <> 'duplicate' AND NOT dry_run
+                AND NOT dry_run AND NOT redelivery
                 AND (status = 'uploaded'
                      OR (status IN""" + PROCESSING + """
-                          AND heartbeat_at < now() - make_interval(secs => :staleSeconds)))
+                         AND heartbeat_at < :horizon))
               RETURNING id, attempt""")
           .bind("source", ref.source()).bind("key", ref.key()).bind("version", ref.version())
           .bind("token", token).bind("threshold", thresholdPercent)
-          .bind("staleSeconds", staleAfter.toMillis() / 1000.0)
+          .bind("now", now()).bind("horizon", now().minus(staleAfter))
           .map((rs, ctx) -> new Claim.Claimed(rs.getLong("id"), rs.getInt("attempt"), token, true))
           .findOne();
       if (takeover.isPresent()) return takeover.get();
@@ -67,7 +83,7 @@ public final class BatchStore {
       Optional<Batch> existing = h.createQuery("SELECT " + Batch.COLUMNS + """
                FROM intake.batches
               WHERE source = :source AND object_key = :key AND object_version = :version
-                AND status <> 'duplicate' AND NOT dry_run""")
+                AND NOT dry_run AND NOT redelivery""")
           .bind("source", ref.source()).bind("key", ref.key()).bind("version", ref.version())
           .mapTo(Batch.class).findOne();
       // released or re-driven between our statements: try again
@@ -76,8 +92,8 @@ public final class BatchStore {
       if (isProcessing(batch.status())) {
         return new Claim.InProgress(batch.id());
       }
-      long duplicate = recordDuplicate(h, ref, batch.id(), thresholdPercent, false);
-      return new Claim.Duplicate(duplicate, batch.id(), batch.status());
+      long redelivery = recordDuplicate(h, ref, batch.id(), thresholdPercent, false, true);
+      return new Claim.Duplicate(redelivery, batch.id(), batch.status(), true);
     }
   }
 
@@ -89,36 +105,37 @@ public final class BatchStore {
     Optional<Batch> processed = h.createQuery("SELECT " + Batch.COLUMNS + """
              FROM intake.batches
             WHERE source = :source AND object_key = :key AND object_version = :version
-              AND status <> 'duplicate' AND NOT dry_run""")
+              AND NOT dry_run AND NOT redelivery""")
         .bind("source", ref.source()).bind("key", ref.key()).bind("version", ref.version())
         .mapTo(Batch.class).findOne()
         .filter(b -> !isProcessing(b.status()) && !b.status().equals("uploaded"));
     if (processed.isPresent()) {
       Batch original = processed.get();
-      return new Claim.Duplicate(recordDuplicate(h, ref, original.id(), thresholdPercent, true), original.id(),
-          original.status());
+      return new Claim.Duplicate(recordDuplicate(h, ref, original.id(), thresholdPercent, true, false),
+          original.id(), original.status(), true);
     }
     UUID token = UUID.randomUUID();
     long id = h.createQuery("""
             INSERT INTO intake.batches (source, object_key, object_version, status, dry_run, owner_token,
                                         heartbeat_at, started_at, error_threshold_percent)
-            VALUES (:source, :key, :version, 'staging', true, :token, now(), now(), :threshold)
+            VALUES (:source, :key, :version, 'staging', true, :token, :now, now(), :threshold)
             RETURNING id""")
         .bind("source", ref.source()).bind("key", ref.key()).bind("version", ref.version())
-        .bind("token", token).bind("threshold", thresholdPercent)
+        .bind("token", token).bind("threshold", thresholdPercent).bind("now", now())
         .mapTo(Long.class).one();
     return new Claim.Claimed(id, 1, token, false);
   }
 
   private static long recordDuplicate(Handle h, ObjectRef ref, long originalId, BigDecimal thresholdPercent,
-                                      boolean dryRun) {
+                                      boolean dryRun, boolean redelivery) {
     return h.createQuery("""
-            INSERT INTO intake.batches (source, object_key, object_version, status, dry_run, duplicate_of,
-                                        error_threshold_percent, started_at, finished_at)
-            VALUES (:source, :key, :version, 'duplicate', :dryRun, :original, :threshold, now(), now())
+            INSERT INTO intake.batches (source, object_key, object_version, status, dry_run, redelivery,
+                                        duplicate_of, error_threshold_percent, started_at, finished_at)
+            VALUES (:source, :key, :version, 'duplicate', :dryRun, :redelivery, :original, :threshold, now(), now())
             RETURNING id""")
         .bind("source", ref.source()).bind("key", ref.key()).bind("version", ref.version())
-        .bind("dryRun", dryRun).bind("original", originalId).bind("threshold", thresholdPercent)
+        .bind("dryRun", dryRun).bind("redelivery", redelivery && !dryRun).bind("original", originalId)
+        .bind("threshold", thresholdPercent)
         .mapTo(Long.class).one();
   }
 
@@ -146,8 +163,8 @@ public final class BatchStore {
             + batch.duplicateOf() + "; re-ingest that one if it needs it");
         case "failed", "uploaded" -> { }
         default -> {
-          boolean silent = h.createQuery("SELECT heartbeat_at < now() - make_interval(secs => :s) FROM intake.batches WHERE id = :id")
-              .bind("s", staleAfter.toMillis() / 1000.0).bind("id", id).mapTo(Boolean.class).one();
+          boolean silent = h.createQuery("SELECT heartbeat_at < :horizon FROM intake.batches WHERE id = :id")
+              .bind("horizon", now().minus(staleAfter)).bind("id", id).mapTo(Boolean.class).one();
           if (!silent) throw RefusedException.reingest("batch " + id + " is " + batch.status()
               + " and its worker is alive (heartbeat " + batch.heartbeatAt() + "); let it finish");
         }
@@ -162,16 +179,17 @@ public final class BatchStore {
 
   /** Refreshes the heartbeat; false when the claim was lost. */
   public boolean heartbeat(Handle h, Claim.Claimed claim) {
-    return h.createUpdate("UPDATE intake.batches SET heartbeat_at = now() "
+    return h.createUpdate("UPDATE intake.batches SET heartbeat_at = :now "
             + "WHERE id = :id AND owner_token = :token AND status IN " + PROCESSING)
-        .bind("id", claim.batchId()).bind("token", claim.token()).execute() == 1;
+        .bind("now", now()).bind("id", claim.batchId()).bind("token", claim.token()).execute() == 1;
   }
 
   /** Moves the batch to another processing status; false when the claim was lost. */
   public boolean advance(Handle h, Claim.Claimed claim, String status) {
-    return h.createUpdate("UPDATE intake.batches SET status = :status, heartbeat_at = now() "
+    return h.createUpdate("UPDATE intake.batches SET status = :status, heartbeat_at = :now "
             + "WHERE id = :id AND owner_token = :token AND status IN " + PROCESSING)
-        .bind("status", status).bind("id", claim.batchId()).bind("token", claim.token()).execute() == 1;
+        .bind("status", status).bind("now", now()).bind("id", claim.batchId()).bind("token", claim.token())
+        .execute() == 1;
   }
 
   /** Marks the content duplicate of a completed batch; false when the claim was lost. */
@@ -211,14 +229,14 @@ public final class BatchStore {
   }
 
   /** Completes the batch inside the load transaction, so target rows commit only with it. */
-  static boolean complete(Connection load, Claim.Claimed claim, BatchCounts counts, String sha256, long bytes)
+  boolean complete(Connection load, Claim.Claimed claim, BatchCounts counts, String sha256, long bytes)
       throws SQLException {
     try (var ps = load.prepareStatement("""
         UPDATE intake.batches
         SET status = 'completed', content_sha256 = ?, bytes_read = ?,
             rows_total = ?, rows_valid = ?, rows_invalid = ?,
             rows_inserted = ?, rows_updated = ?, rows_unchanged = ?,
-            owner_token = NULL, heartbeat_at = now(), finished_at = now()
+            owner_token = NULL, heartbeat_at = ?, finished_at = now()
         WHERE id = ? AND owner_token = ? AND status IN""" + PROCESSING)) {
       ps.setString(1, sha256);
       ps.setLong(2, bytes);
@@ -228,10 +246,37 @@ public final class BatchStore {
       ps.setLong(6, counts.inserted());
       ps.setLong(7, counts.updated());
       ps.setLong(8, counts.unchanged());
-      ps.setLong(9, claim.batchId());
-      ps.setObject(10, claim.token());
+      ps.setTimestamp(9, Timestamp.from(now()));
+      ps.setLong(10, claim.batchId());
+      ps.setObject(11, claim.token());
       return ps.executeUpdate() == 1;
     }
+  }
+
+  /** Which parts of a decided batch's outcome have been delivered. */
+  public record Outbox(boolean resultsWritten, boolean eventPublished) {}
+
+  /**
+   * Reads a batch's outbox and locks its row until {@code h}'s transaction ends, so that two
+   * deliveries racing for the same batch deliver each part once.
+   */
+  public Outbox lockOutbox(Handle h, long id) {
+    return h.createQuery("""
+            SELECT results_written_at IS NOT NULL AS results_written, event_published_at IS NOT NULL AS event_published
+            FROM intake.batches WHERE id = :id FOR UPDATE""")
+        .bind("id", id)
+        .map((rs, ctx) -> new Outbox(rs.getBoolean("results_written"), rs.getBoolean("event_published")))
+        .findOne().orElseThrow(() -> new BatchNotFoundException(id));
+  }
+
+  public void markResultsWritten(Handle h, long id) {
+    h.createUpdate("UPDATE intake.batches SET results_written_at = :now WHERE id = :id AND results_written_at IS NULL")
+        .bind("now", now()).bind("id", id).execute();
+  }
+
+  public void markEventPublished(Handle h, long id) {
+    h.createUpdate("UPDATE intake.batches SET event_published_at = :now WHERE id = :id AND event_published_at IS NULL")
+        .bind("now", now()).bind("id", id).execute();
   }
 
   /** A completed batch of this source with the same content, other than this one. */

@@ -1,9 +1,6 @@
 package dev.dragonfly.intake;
 
 import java.time.Duration;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.jdbi.v3.core.Handle;
 import org.slf4j.Logger;
@@ -11,7 +8,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Refreshes a claimed batch's heartbeat every interval on the control connection, so "stuck"
- * means "nobody is working on it", not "it is big". Notices when the claim was taken over.
+ * means "nobody is working on it", not "it is big". Notices when the claim was taken over; the
+ * loader asks before every chunk and stops writing.
  */
 final class Heartbeat implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(Heartbeat.class);
@@ -19,20 +17,14 @@ final class Heartbeat implements AutoCloseable {
   private final BatchStore batches;
   private final Handle control;
   private final Claim.Claimed claim;
-  private final ScheduledExecutorService timer;
+  private final Runnable stop;
   private final AtomicBoolean lost = new AtomicBoolean();
 
-  Heartbeat(BatchStore batches, Handle control, Claim.Claimed claim, Duration interval) {
+  Heartbeat(BatchStore batches, Handle control, Claim.Claimed claim, Duration interval, HeartbeatTimer timer) {
     this.batches = batches;
     this.control = control;
     this.claim = claim;
-    this.timer = Executors.newSingleThreadScheduledExecutor(r -> {
-      Thread t = new Thread(r, "intake-heartbeat-" + claim.batchId());
-      t.setDaemon(true);
-      return t;
-    });
-    long millis = interval.toMillis();
-    timer.scheduleWithFixedDelay(this::beat, millis, millis, TimeUnit.MILLISECONDS);
+    this.stop = timer.start(claim.batchId(), interval, this::beat);
   }
 
   private void beat() {
@@ -52,6 +44,6 @@ final class Heartbeat implements AutoCloseable {
   }
 
   @Override public void close() {
-    timer.shutdownNow();
+    stop.run();
   }
 }

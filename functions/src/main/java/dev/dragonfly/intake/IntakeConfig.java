@@ -13,14 +13,18 @@ import java.util.Optional;
  * @param databaseUrl   {@code DATABASE_URL}; empty means "the caller supplies a database"
  * @param heartbeatInterval {@code INTAKE_HEARTBEAT_INTERVAL}, ISO-8601 (default PT10S)
  * @param staleAfter    {@code INTAKE_STALE_AFTER}: a claim whose heartbeat is silent this long
- *                      may be taken over (default PT2M)
+ *                      may be taken over (default PT45S: under the one-minute wait before Lambda's
+ *                      first retry, so that retry takes over a dead worker's batch; README "Timing")
  * @param chunkRows     {@code INTAKE_CHUNK_ROWS}: rows parsed ahead and loaded together (default 4096)
+ * @param transientRetries {@code INTAKE_TRANSIENT_RETRIES}: in-process retries of a deadlock, a
+ *                      serialization failure or a dropped connection (default 3)
  */
 public record IntakeConfig(Optional<DatabaseUrl> databaseUrl, Duration heartbeatInterval,
-                           Duration staleAfter, int chunkRows) {
+                           Duration staleAfter, int chunkRows, int transientRetries) {
   public static final Duration HEARTBEAT_INTERVAL_DEFAULT = Duration.ofSeconds(10);
-  public static final Duration STALE_AFTER_DEFAULT = Duration.ofMinutes(2);
+  public static final Duration STALE_AFTER_DEFAULT = Duration.ofSeconds(45);
   public static final int CHUNK_ROWS_DEFAULT = 4096;
+  public static final int TRANSIENT_RETRIES_DEFAULT = 3;
 
   public IntakeConfig {
     requireNonNull(databaseUrl, "databaseUrl == null");
@@ -29,10 +33,13 @@ public record IntakeConfig(Optional<DatabaseUrl> databaseUrl, Duration heartbeat
     if (staleAfter.compareTo(heartbeatInterval.multipliedBy(3)) < 0)
       throw new IllegalArgumentException("staleAfter < 3 * heartbeatInterval: " + staleAfter + " < 3 * " + heartbeatInterval);
     if (chunkRows < 1) throw new IllegalArgumentException("chunkRows < 1: " + chunkRows);
+    if (transientRetries < 0 || transientRetries > 10)
+      throw new IllegalArgumentException("transientRetries not in 0..10: " + transientRetries);
   }
 
   public static IntakeConfig defaults() {
-    return new IntakeConfig(Optional.empty(), HEARTBEAT_INTERVAL_DEFAULT, STALE_AFTER_DEFAULT, CHUNK_ROWS_DEFAULT);
+    return new IntakeConfig(Optional.empty(), HEARTBEAT_INTERVAL_DEFAULT, STALE_AFTER_DEFAULT, CHUNK_ROWS_DEFAULT,
+        TRANSIENT_RETRIES_DEFAULT);
   }
 
   /** Reads the variables named above; a malformed value fails with its name and value. */
@@ -41,20 +48,30 @@ public record IntakeConfig(Optional<DatabaseUrl> databaseUrl, Duration heartbeat
         Optional.ofNullable(blankToNull(env.get("DATABASE_URL"))).map(DatabaseUrl::parse),
         duration(env, "INTAKE_HEARTBEAT_INTERVAL", HEARTBEAT_INTERVAL_DEFAULT),
         duration(env, "INTAKE_STALE_AFTER", STALE_AFTER_DEFAULT),
-        integer(env, "INTAKE_CHUNK_ROWS", CHUNK_ROWS_DEFAULT));
+        integer(env, "INTAKE_CHUNK_ROWS", CHUNK_ROWS_DEFAULT),
+        integer(env, "INTAKE_TRANSIENT_RETRIES", TRANSIENT_RETRIES_DEFAULT));
   }
 
   public IntakeConfig withDatabaseUrl(DatabaseUrl url) {
-    return new IntakeConfig(Optional.of(url), heartbeatInterval, staleAfter, chunkRows);
+    return new IntakeConfig(Optional.of(url), heartbeatInterval, staleAfter, chunkRows, transientRetries);
   }
 
   public IntakeConfig withChunkRows(int chunkRows) {
-    return new IntakeConfig(databaseUrl, heartbeatInterval, staleAfter, chunkRows);
+    return new IntakeConfig(databaseUrl, heartbeatInterval, staleAfter, chunkRows, transientRetries);
+  }
+
+  public IntakeConfig withTiming(Duration heartbeatInterval, Duration staleAfter) {
+    return new IntakeConfig(databaseUrl, heartbeatInterval, staleAfter, chunkRows, transientRetries);
+  }
+
+  public IntakeConfig withTransientRetries(int transientRetries) {
+    return new IntakeConfig(databaseUrl, heartbeatInterval, staleAfter, chunkRows, transientRetries);
   }
 
   /**
    * The server ends a load transaction idle this long: half the stale window, so a paused
-   * worker's locks are gone before another worker may take its batch over.
+   * worker's locks are gone before another worker may take its batch over (a taken-over batch
+   * would otherwise wait on its old owner's uncommitted rows).
    */
   public Duration idleInTransactionTimeout() {
     return staleAfter.dividedBy(2);

@@ -26,33 +26,42 @@ public final class IntakePipeline {
   private final IntakeConfig config;
   private final Clock clock;
   private final IntakeHooks hooks;
+  private final HeartbeatTimer timer;
   private final BatchStore batches;
   private final SourceProfiles profiles;
 
   public IntakePipeline(Database database, IntakeConfig config, Clock clock) {
-    this(database, config, clock, IntakeHooks.NONE);
+    this(database, config, clock, IntakeHooks.NONE, HeartbeatTimer.THREAD);
   }
 
   IntakePipeline(Database database, IntakeConfig config, Clock clock, IntakeHooks hooks) {
+    this(database, config, clock, hooks, HeartbeatTimer.THREAD);
+  }
+
+  IntakePipeline(Database database, IntakeConfig config, Clock clock, IntakeHooks hooks, HeartbeatTimer timer) {
     this.database = requireNonNull(database, "database == null");
     this.config = requireNonNull(config, "config == null");
     this.clock = requireNonNull(clock, "clock == null");
     this.hooks = requireNonNull(hooks, "hooks == null");
-    this.batches = new BatchStore(database.jdbi());
+    this.timer = requireNonNull(timer, "timer == null");
+    this.batches = new BatchStore(database.jdbi(), clock);
     this.profiles = new SourceProfiles(database.jdbi());
   }
 
   /**
    * Records an object the pipeline will not read (too large by its size, gone before it could
    * be read) as a failed batch with the reason, claimed like any other so that redeliveries
-   * of the same object are duplicates.
+   * of the same object are duplicates. Under a dry run it is a failed dry run: a preview of the
+   * verdict, never a real batch.
    */
-  public IntakeResult rejectUnread(ObjectRef ref, RowError reason) {
+  public IntakeResult rejectUnread(ObjectRef ref, RowError reason, boolean dryRun) {
     SourceProfile profile = profiles.require(ref.source());
     try (Handle control = database.jdbi().open()) {
-      Claim claim = batches.claim(control, ref, profile.errorThresholdPercent(), config.staleAfter());
+      Claim claim = dryRun
+          ? batches.startDryRun(control, ref, profile.errorThresholdPercent())
+          : batches.claim(control, ref, profile.errorThresholdPercent(), config.staleAfter());
       if (claim instanceof Claim.Duplicate d) {
-        return IntakeResult.duplicate(d.batchId(), ref, false, d.originalId(), d.originalStatus(), null, 0);
+        return IntakeResult.duplicate(d.batchId(), ref, dryRun, d.originalId(), d.originalStatus(), null, 0);
       }
       if (claim instanceof Claim.InProgress p) return IntakeResult.inProgress(p.batchId(), ref);
       Claim.Claimed c = (Claim.Claimed) claim;
@@ -60,7 +69,7 @@ public final class IntakePipeline {
       RowErrors.append(control, c.batchId(), c.attempt(), List.of(reason));
       if (!batches.reject(control, c, text, BatchCounts.NONE, null, 0)) throw new ClaimLostException(c.batchId(), c.attempt());
       log.info("batch {} source={} rejected unread: {}", c.batchId(), ref.source(), reason.code());
-      return new IntakeResult(c.batchId(), ref.source(), ref.key(), IntakeResult.FAILED, false, c.attempt(), 0, 0, 0,
+      return new IntakeResult(c.batchId(), ref.source(), ref.key(), IntakeResult.FAILED, dryRun, c.attempt(), 0, 0, 0,
           0, 0, 0, Map.of(reason.code().name(), 1L), text, null, null, null, 0, List.of(), 0);
     }
   }
@@ -80,12 +89,22 @@ public final class IntakePipeline {
         : Duration.between(b.startedAt(), b.finishedAt()).toMillis();
     return new IntakeResult(b.id(), b.source(), b.objectKey(), b.status(), b.dryRun(), b.attempt(), zero(b.rowsTotal()),
         zero(b.rowsValid()), zero(b.rowsInvalid()), zero(b.rowsInserted()), zero(b.rowsUpdated()),
-        zero(b.rowsUnchanged()), byCode, b.rejectionReason(), b.duplicateOf(), null, b.contentSha256(),
+        zero(b.rowsUnchanged()), byCode, b.rejectionReason(), b.duplicateOf(),
+        b.duplicateOf() == null ? null : batches.require(b.duplicateOf()).status(), b.contentSha256(),
         zero(b.bytesRead()), List.of(), millis);
   }
 
   private static long zero(Long n) {
     return n == null ? 0 : n;
+  }
+
+  /**
+   * Runs {@code work} (typically: open the input, then {@link #ingest}) again after a transient
+   * database failure, up to {@link IntakeConfig#transientRetries()} more times with backoff.
+   * Each try is a new attempt of the batch, so {@code work} must read its input anew.
+   */
+  public <T> T retryingTransientFailures(java.util.function.Supplier<T> work) {
+    return TransientFailures.retry(config.transientRetries(), work);
   }
 
   /** The source profile, or {@link UnknownSourceException}. */
@@ -123,8 +142,8 @@ public final class IntakePipeline {
         log.info("batch {} source={} claimed (attempt {}{})", c.batchId(), ref.source(), c.attempt(),
             c.takeover() ? ", taken over" : "");
         hooks.afterClaim(c.batchId());
-        return new BatchRun(database, config, batches, control, c, ref, profile, dryRun, threshold,
-            clock, hooks).run(input);
+        return new BatchRun(database, config, batches, control, c, ref, profile, options, threshold,
+            clock, hooks, timer).run(input);
       } finally {
         MDC.remove("content_sha256");
       }

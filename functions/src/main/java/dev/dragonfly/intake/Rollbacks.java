@@ -9,14 +9,21 @@ import org.jdbi.v3.core.Jdbi;
 /**
  * Rolls a completed batch back without deleting anything: rows it inserted are marked rolled
  * back, rows it changed get their previous version from {@code intake.judgment_history}. Refuses,
- * naming the batch, when a later batch has changed the same rows: restoring would erase that
- * batch's work.
+ * naming the batch, when a later batch has changed the same rows or delivered them again
+ * unchanged: restoring would erase that batch's work, and a row a completed batch delivered must
+ * not vanish from under it.
  */
 public final class Rollbacks {
   private final Jdbi jdbi;
+  private final IntakeHooks hooks;
 
   public Rollbacks(Jdbi jdbi) {
+    this(jdbi, IntakeHooks.NONE);
+  }
+
+  Rollbacks(Jdbi jdbi, IntakeHooks hooks) {
     this.jdbi = jdbi;
+    this.hooks = hooks;
   }
 
   /**
@@ -43,8 +50,8 @@ public final class Rollbacks {
         throw RefusedException.rollback("batch " + batchId + " is " + batch.status()
             + "; only a completed batch can be rolled back");
       }
-      // Lock this batch's rows first, so no load can change them between the check and the restore.
-      // (counted, not fetched: a batch may have written millions of rows)
+      // Lock this batch's rows first, so no merge can read them for its history, or change them,
+      // between the check and the restore (counted, not fetched: a batch may have written millions).
       h.createQuery("SELECT count(*) FROM (SELECT 1 FROM intake.judgments WHERE last_batch_id = :id FOR UPDATE) locked")
           .bind("id", batchId).mapTo(Long.class).one();
       Optional<LaterChange> later = h.createQuery("""
@@ -55,10 +62,11 @@ public final class Rollbacks {
           .map((rs, ctx) -> new LaterChange(rs.getLong("batch_id"), rs.getLong("rows")))
           .findOne();
       if (later.isPresent()) {
-        throw RefusedException.rollback("batch " + later.get().batchId() + " has since changed "
+        throw RefusedException.rollback("batch " + later.get().batchId() + " has since changed or re-delivered "
             + later.get().rows() + " row(s) that batch " + batchId + " wrote; roll back batch "
             + later.get().batchId() + " first");
       }
+      hooks.rollbackBeforeRestore(batchId);
       long restored = restorePreviousVersions(h, batchId);
       long marked = h.createUpdate(
               "UPDATE intake.judgments SET rolled_back = true WHERE last_batch_id = :id AND NOT rolled_back")

@@ -17,12 +17,17 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** A worker that dies or stalls mid-batch: taken over after the stale window, exact counts, no doubled rows. */
+/**
+ * A worker that fails, freezes or dies mid-batch: its batch is given back with the reason, or
+ * cut off by the server and taken over, and the next delivery completes it with exact counts.
+ */
 class CrashSafetyTest {
   private static final IngestOptions LENIENT = IngestOptions.DEFAULT.withThreshold(new BigDecimal("100"));
   private final Database db = TestDatabase.fresh();
@@ -36,76 +41,135 @@ class CrashSafetyTest {
     return csv(rows.toArray(String[]::new));
   }
 
-  /** Stands for a worker that dies: not an exception the pipeline handles, so nothing is released. */
-  static final class SimulatedCrash extends Error {
-    SimulatedCrash() {
-      super("simulated crash", null, false, false);
+  /** Stands for a failure the pipeline does not expect (a bug, an Error): not a data problem. */
+  static final class UnexpectedFailure extends Error {
+    UnexpectedFailure() {
+      super("unexpected failure", null, false, false);
     }
   }
 
-  @Test
-  void runThatDiesAfterNRowsIsTakenOverAfterTheStaleWindowWithExactCounts() {
-    IntakeHooks dieAfter30Rows = new IntakeHooks() {
+  private static IntakeHooks atRow(long rows, Runnable action) {
+    return new IntakeHooks() {
       @Override public void afterChunk(long batchId, long rowsSoFar) {
-        if (rowsSoFar >= 30) throw new SimulatedCrash();
+        if (rowsSoFar == rows) action.run();
       }
     };
-    var dying = new IntakePipeline(db, config, Fixtures.CLOCK, dieAfter30Rows);
-    assertThatThrownBy(() -> dying.ingest(ref("big.csv"), stream(file()), LENIENT)).isInstanceOf(SimulatedCrash.class);
-    Batch crashed = target.batch(1);
-    assertThat(crashed.status()).isEqualTo("staging");
+  }
+
+  /** Terminates the load connection from outside, as a failover or a network cut would. */
+  private void killLoadConnection() {
+    db.jdbi().useHandle(h -> h.createQuery("""
+            SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
+            WHERE datname = current_database() AND state = 'idle in transaction' AND pid <> pg_backend_pid()""")
+        .mapTo(Long.class).one());
+  }
+
+  private void assertReleasedWithReason(String reason) {
+    Batch released = target.batch(1);
+    assertThat(released.status()).isEqualTo("uploaded");
+    assertThat(released.lastError()).contains(reason);
+    assertThat(target.count("SELECT count(*) FROM intake.batches WHERE owner_token IS NOT NULL")).isZero();
     assertThat(target.judgments()).isZero();
+  }
 
-    var healthy = new IntakePipeline(db, config, Fixtures.CLOCK);
-    // within the stale window the claim is still respected
-    assertThat(healthy.ingest(ref("big.csv"), stream(file()), LENIENT).status()).isEqualTo("in_progress");
-
-    // errors the dead attempt had written (it buffers them, so write some as if it had flushed)
-    db.jdbi().useHandle(h -> RowErrors.append(h, crashed.id(), 1,
-        List.of(new RowError(11L, "judgment_amount", ErrorCode.INVALID_AMOUNT, "from the dead attempt"))));
-
-    target.ageHeartbeat(crashed.id());
-    IntakeResult r = healthy.ingest(ref("big.csv"), stream(file()), LENIENT);
-
-    assertThat(r.batchId()).isEqualTo(crashed.id());
+  private void assertNextDeliveryCompletesWithExactCounts() {
+    IntakeResult r = new IntakePipeline(db, config, Fixtures.CLOCK).ingest(ref("big.csv"), stream(file()), LENIENT);
+    assertThat(r.batchId()).isEqualTo(1);
     assertThat(r.attempt()).isEqualTo(2);
     assertThat(r.counts()).isEqualTo(new BatchCounts(100, 90, 10, 90, 0, 0));
     assertThat(target.judgments()).isEqualTo(90);
-    assertThat(target.errors(r.batchId())).hasSize(10) // the dead attempt's errors are not current
-        .noneSatisfy(e -> assertThat(e.message()).isEqualTo("from the dead attempt"));
-    assertThat(target.count("SELECT count(*) FROM intake.row_errors WHERE batch_id = ?", r.batchId()))
-        .isEqualTo(10 + 1);
+    assertThat(target.errors(1)).hasSize(10);
+    assertThat(target.batch(1).lastError()).isNull();
   }
 
   @Test
-  void originalWorkerResumedAfterTakeoverCanNeitherWriteNorFinalize() throws Exception {
-    CountDownLatch claimed = new CountDownLatch(1);
-    CountDownLatch resume = new CountDownLatch(1);
-    IntakeHooks stallAfterClaim = new IntakeHooks() {
+  void loadConnectionFailingRightAfterTheClaimReleasesTheBatchAndTheNextDeliveryCompletesIt() {
+    var borrows = new FailingBorrows(db.dataSource());
+    Database flaky = new Database(borrows);
+    var pipeline = new IntakePipeline(flaky, config.withTransientRetries(0), Fixtures.CLOCK, new IntakeHooks() {
       @Override public void afterClaim(long batchId) {
-        claimed.countDown();
-        await(resume);
+        borrows.failNext(); // the next borrow is the load connection's
       }
-    };
-    var zombie = new IntakePipeline(db, config, Fixtures.CLOCK, stallAfterClaim);
-    CompletableFuture<IntakeResult> zombieRun = CompletableFuture.supplyAsync(
-        () -> zombie.ingest(ref("big.csv"), stream(file().replace("1.00", "999.00")), LENIENT));
-    assertThat(claimed.await(30, TimeUnit.SECONDS)).isTrue();
+    });
 
-    target.ageHeartbeat(1);
-    IntakeResult winner = new IntakePipeline(db, config, Fixtures.CLOCK).ingest(ref("big.csv"), stream(file()), LENIENT);
-    assertThat(winner.status()).isEqualTo("completed");
-    var afterWinner = target.snapshot("judgments");
-    resume.countDown();
+    assertThatThrownBy(() -> pipeline.ingest(ref("big.csv"), stream(file()), LENIENT))
+        .isInstanceOf(DatabaseUnavailableException.class);
 
-    assertThatThrownBy(zombieRun::join).hasCauseInstanceOf(ClaimLostException.class);
-    assertThat(target.snapshot("judgments")).isEqualTo(afterWinner);
-    Batch b = target.batch(winner.batchId());
-    assertThat(b.status()).isEqualTo("completed");
-    assertThat(b.attempt()).isEqualTo(2);
-    assertThat(b.rowsInserted()).isEqualTo(90);
-    assertThat(target.judgment("C-1")).containsEntry("judgment_amount", new BigDecimal("1.00"));
-    assertThat(target.errors(winner.batchId())).hasSize(10);
+    assertReleasedWithReason("cannot connect to the database");
+    assertNextDeliveryCompletesWithExactCounts();
+  }
+
+  @Test
+  void copyFailingMidFileReleasesTheBatchAndTheNextDeliveryCompletesIt() {
+    var pipeline = new IntakePipeline(db, config.withTransientRetries(0), Fixtures.CLOCK,
+        atRow(30, this::killLoadConnection));
+
+    assertThatThrownBy(() -> pipeline.ingest(ref("big.csv"), stream(file()), LENIENT))
+        .isInstanceOf(IntakeFailedException.class);
+
+    assertReleasedWithReason("database error 57P01");
+    assertNextDeliveryCompletesWithExactCounts();
+  }
+
+  @Test
+  void droppedConnectionIsRetriedInProcessAsANewAttempt() {
+    var killedOnce = new AtomicBoolean();
+    var pipeline = new IntakePipeline(db, config.withTransientRetries(1), Fixtures.CLOCK,
+        atRow(30, () -> {
+          if (killedOnce.compareAndSet(false, true)) killLoadConnection();
+        }));
+
+    IntakeResult r = pipeline.retryingTransientFailures(() -> pipeline.ingest(ref("big.csv"), stream(file()), LENIENT));
+
+    assertThat(killedOnce).isTrue();
+    assertThat(r.attempt()).isEqualTo(2);
+    assertThat(r.counts()).isEqualTo(new BatchCounts(100, 90, 10, 90, 0, 0));
+    assertThat(target.judgments()).isEqualTo(90);
+  }
+
+  @Test
+  void runFailingUnexpectedlyMidFileGivesItsBatchBack() {
+    var pipeline = new IntakePipeline(db, config, Fixtures.CLOCK, atRow(30, () -> {
+      throw new UnexpectedFailure();
+    }));
+
+    assertThatThrownBy(() -> pipeline.ingest(ref("big.csv"), stream(file()), LENIENT))
+        .isInstanceOf(UnexpectedFailure.class);
+
+    assertReleasedWithReason("unexpected failure");
+    // errors the failed attempt had written (it buffers them, so write some as if it had flushed)
+    db.jdbi().useHandle(h -> RowErrors.append(h, 1, 1,
+        List.of(new RowError(11L, "judgment_amount", ErrorCode.INVALID_AMOUNT, "from the failed attempt"))));
+    assertNextDeliveryCompletesWithExactCounts();
+    assertThat(target.errors(1)).noneSatisfy(e -> assertThat(e.message()).isEqualTo("from the failed attempt"));
+  }
+
+  @Test
+  void workerFrozenMidTransactionIsCutOffByTheServerAndAnotherWorkerCompletes() throws Exception {
+    // real milliseconds for the server's idle-in-transaction timeout (half the stale window: 200 ms);
+    // the stale window itself passes on the test's clock
+    IntakeConfig quick = config.withTiming(Duration.ofMillis(100), Duration.ofMillis(400)).withTransientRetries(0);
+    MutableClock clock = new MutableClock(Fixtures.CLOCK.instant());
+    Pause frozen = new Pause();
+    var stuck = new IntakePipeline(db, quick, clock, atRow(30, frozen::here), new ManualHeartbeats());
+    CompletableFuture<IntakeResult> stuckRun = Races.async(() -> stuck.ingest(ref("big.csv"), stream(file()), LENIENT));
+    frozen.awaitReached(); // 30 rows written in its open transaction, holding their keys
+
+    clock.advance(quick.staleAfter().plusMillis(1));
+    var other = new IntakePipeline(db, quick, clock, IntakeHooks.NONE, new ManualHeartbeats());
+    CompletableFuture<IntakeResult> otherRun = Races.async(() -> other.ingest(ref("big.csv"), stream(file()), LENIENT));
+
+    // the server ends the frozen transaction; its row locks go with it, and the takeover completes
+    IntakeResult r = otherRun.get(20, TimeUnit.SECONDS);
+    assertThat(r.attempt()).isEqualTo(2);
+    assertThat(r.counts()).isEqualTo(new BatchCounts(100, 90, 10, 90, 0, 0));
+    assertThat(target.count("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+        + "AND state = 'idle in transaction'")).isZero();
+
+    frozen.release(); // it wakes up to a closed transaction, and a claim that is no longer its own
+    assertThatThrownBy(stuckRun::join).isInstanceOf(CompletionException.class);
+    assertThat(target.batch(1).status()).isEqualTo("completed");
+    assertThat(target.count("SELECT count(*) FROM intake.judgments WHERE last_batch_id = 1")).isEqualTo(90);
   }
 
   @Test

@@ -14,8 +14,9 @@ class IntakeConfigTest {
 
     assertThat(c.databaseUrl()).isEmpty();
     assertThat(c.heartbeatInterval()).isEqualTo(Duration.ofSeconds(10));
-    assertThat(c.staleAfter()).isEqualTo(Duration.ofMinutes(2));
-    assertThat(c.idleInTransactionTimeout()).isEqualTo(Duration.ofMinutes(1));
+    assertThat(c.staleAfter()).isEqualTo(Duration.ofSeconds(45));
+    assertThat(c.idleInTransactionTimeout()).isEqualTo(Duration.ofMillis(22_500));
+    assertThat(c.transientRetries()).isEqualTo(3);
   }
 
   @Test

@@ -50,7 +50,7 @@ class RollbackTest {
 
     assertThatThrownBy(() -> rollbacks.rollback(a, "test"))
         .isInstanceOf(RefusedException.class)
-        .hasMessage("batch " + b + " has since changed 1 row(s) that batch " + a + " wrote; roll back batch " + b
+        .hasMessage("batch " + b + " has since changed or re-delivered 1 row(s) that batch " + a + " wrote; roll back batch " + b
             + " first");
     assertThat(target.snapshot("judgments")).isEqualTo(before);
     assertThat(target.batch(a).status()).isEqualTo("completed");
@@ -90,6 +90,29 @@ class RollbackTest {
     assertThat(target.live()).isZero();
     assertThat(target.judgment("C-1")).containsEntry("judgment_amount", new BigDecimal("1.00"))
         .containsEntry("last_batch_id", a);
+  }
+
+  @Test
+  void laterBatchThatDeliveredARowUnchangedCountsAsTouchingIt() {
+    long a = ingest("a.csv", row("C-1", "1.00"), row("C-2", "2.00"));
+    // B re-sends C-1 exactly as A loaded it: B delivered that row too
+    IntakeResult b = pipeline.ingest(ref("b.csv"), stream(csv(row("C-1", "1.00"), row("C-3", "3.00"))),
+        IngestOptions.DEFAULT);
+    assertThat(b.counts()).isEqualTo(new BatchCounts(2, 2, 0, 1, 0, 1));
+    var before = target.snapshot("judgments");
+
+    assertThatThrownBy(() -> rollbacks.rollback(a, "test"))
+        .isInstanceOf(RefusedException.class)
+        .hasMessage("batch " + b.batchId() + " has since changed or re-delivered 1 row(s) that batch " + a
+            + " wrote; roll back batch " + b.batchId() + " first");
+    assertThat(target.snapshot("judgments")).isEqualTo(before);
+
+    // rolling B back leaves the row it only confirmed as A wrote it; then A can go
+    rollbacks.rollback(b.batchId(), "test");
+    assertThat(target.judgment("C-1")).containsEntry("rolled_back", false).containsEntry("last_batch_id", a);
+    assertThat(target.judgment("C-3")).containsEntry("rolled_back", true);
+    rollbacks.rollback(a, "test");
+    assertThat(target.live()).isZero();
   }
 
   @Test

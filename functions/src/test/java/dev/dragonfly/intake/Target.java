@@ -41,9 +41,10 @@ public final class Target {
     return errors;
   }
 
+  /** Moves the batch's last heartbeat an hour back, as if its worker had been silent that long. */
   public void ageHeartbeat(long batchId) {
     db.jdbi().useHandle(h -> h.execute(
-        "UPDATE intake.batches SET heartbeat_at = now() - interval '1 hour' WHERE id = ?", batchId));
+        "UPDATE intake.batches SET heartbeat_at = heartbeat_at - interval '1 hour' WHERE id = ?", batchId));
   }
 
   public long count(String sql, Object... args) {

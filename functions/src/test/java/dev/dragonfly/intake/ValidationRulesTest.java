@@ -52,7 +52,11 @@ class ValidationRulesTest {
         new Case("unquoted comma", "C-9,Acme,Doe, Jane,1.00,2024-03-01,,,,,", ErrorCode.WRONG_FIELD_COUNT, null),
         new Case("formula", "C-9,=HYPERLINK(\"x\"),Jane,1.00,2024-03-01,,,,,", ErrorCode.FORMULA_INJECTION, "plaintiff_name"),
         new Case("at sign formula", "C-9,Acme,@SUM(A1),1.00,2024-03-01,,,,,", ErrorCode.FORMULA_INJECTION, "defendant_name"),
-        new Case("leading tab", "C-9,Acme,\"\tJane\",1.00,2024-03-01,,,,,", ErrorCode.FORMULA_INJECTION, "defendant_name"));
+        new Case("leading tab", "C-9,Acme,\"\tJane\",1.00,2024-03-01,,,,,", ErrorCode.FORMULA_INJECTION, "defendant_name"),
+        // the stored value is stripped, so the check must look past leading spaces
+        new Case("formula after spaces", "C-9,Acme,Jane,1.00,2024-03-01,  =cmd,,,,", ErrorCode.FORMULA_INJECTION, "court"),
+        new Case("formula after a space", "C-9, =HYPERLINK(\"x\"),Jane,1.00,2024-03-01,,,,,", ErrorCode.FORMULA_INJECTION,
+            "plaintiff_name"));
   }
 
   @ParameterizedTest(name = "{0}")

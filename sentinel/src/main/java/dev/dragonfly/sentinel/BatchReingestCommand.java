@@ -7,6 +7,7 @@ import dev.dragonfly.intake.IntakeResult;
 import dev.dragonfly.intake.ObjectRef;
 import java.io.BufferedInputStream;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.io.InputStream;
 import java.io.PrintWriter;
 import java.math.BigDecimal;
@@ -51,7 +52,7 @@ final class BatchReingestCommand implements Callable<Integer> {
     if (file != null && !Files.isRegularFile(file)) throw new UserMistake("no such file: " + file);
     IngestOptions options;
     try {
-      options = new IngestOptions(false, Optional.ofNullable(threshold));
+      options = new IngestOptions(false, Optional.ofNullable(threshold), Optional.empty());
     } catch (IllegalArgumentException e) {
       throw new UserMistake("--threshold: " + e.getMessage());
     }
@@ -65,10 +66,14 @@ final class BatchReingestCommand implements Callable<Integer> {
       return ExitCodes.OK;
     }
     var pipeline = new IntakePipeline(parent.database(), connector.config(), Clock.systemUTC());
-    IntakeResult result;
-    try (InputStream in = new BufferedInputStream(Files.newInputStream(local), 1 << 16)) {
-      result = pipeline.ingest(new ObjectRef(batch.source(), batch.objectKey(), batch.objectVersion()), in, options);
-    }
+    var ref = new ObjectRef(batch.source(), batch.objectKey(), batch.objectVersion());
+    IntakeResult result = pipeline.retryingTransientFailures(() -> {
+      try (InputStream in = new BufferedInputStream(Files.newInputStream(local), 1 << 16)) {
+        return pipeline.ingest(ref, in, options);
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+    });
     out.println(result.oneLine());
     return result.status().equals(IntakeResult.FAILED) ? ExitCodes.REJECTED : ExitCodes.OK;
   }

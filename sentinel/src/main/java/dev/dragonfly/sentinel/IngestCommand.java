@@ -7,6 +7,7 @@ import dev.dragonfly.intake.Json;
 import dev.dragonfly.intake.ObjectRef;
 import java.io.BufferedInputStream;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.io.InputStream;
 import java.math.BigDecimal;
 import java.nio.file.Files;
@@ -63,7 +64,7 @@ final class IngestCommand implements Callable<Integer> {
     if (!Files.isReadable(file)) throw new UserMistake("cannot read file: " + file);
     IngestOptions options;
     try {
-      options = new IngestOptions(dryRun, Optional.ofNullable(threshold));
+      options = new IngestOptions(dryRun, Optional.ofNullable(threshold), Optional.empty());
     } catch (IllegalArgumentException e) {
       throw new UserMistake("--threshold: " + e.getMessage());
     }
@@ -73,10 +74,14 @@ final class IngestCommand implements Callable<Integer> {
         Files.size(path) + ":" + Files.getLastModifiedTime(path).toMillis());
     var pipeline = new IntakePipeline(root.connector().migratedDatabase(), root.connector().config(),
         Clock.systemUTC());
-    IntakeResult result;
-    try (InputStream in = new BufferedInputStream(Files.newInputStream(path), 1 << 16)) {
-      result = pipeline.ingest(ref, in, options);
-    }
+    // a deadlock or a dropped connection is tried again, reading the file anew
+    IntakeResult result = pipeline.retryingTransientFailures(() -> {
+      try (InputStream in = new BufferedInputStream(Files.newInputStream(path), 1 << 16)) {
+        return pipeline.ingest(ref, in, options);
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+    });
     spec.commandLine().getOut().println(json ? Json.write(result) : result.oneLine());
     return switch (result.status()) {
       case IntakeResult.FAILED -> ExitCodes.REJECTED;

@@ -203,7 +203,7 @@ class SentinelCliTest {
 
     Run refused = run("batch", "rollback", "1", "--reason", "test");
     assertThat(refused.exitCode()).as(refused.err()).isEqualTo(ExitCodes.REFUSED);
-    assertThat(refused.err()).startsWith("refused ROLLBACK_REFUSED: batch 2 has since changed 1 row(s)");
+    assertThat(refused.err()).startsWith("refused ROLLBACK_REFUSED: batch 2 has since changed or re-delivered 1 row(s)");
 
     assertThat(run("batch", "rollback", "2", "--reason", "test").exitCode()).isZero();
     Run ok = run("batch", "rollback", "1", "--reason", "test");
@@ -293,10 +293,10 @@ class SentinelCliTest {
   void doctorReportsPendingMigrationsThenHealth() {
     Run before = run("doctor");
     assertThat(before.exitCode()).isEqualTo(ExitCodes.UNHEALTHY);
-    assertThat(before.out()).contains("FAIL migrations: 4 pending").contains("run 'sentinel migrate'");
+    assertThat(before.out()).contains("FAIL migrations: 5 pending").contains("run 'sentinel migrate'");
 
     Run migrate = run("migrate");
-    assertThat(migrate.out()).isEqualTo("applied 4 migration(s); schema is at version 4" + System.lineSeparator());
+    assertThat(migrate.out()).isEqualTo("applied 5 migration(s); schema is at version 5" + System.lineSeparator());
 
     Run after = run("doctor");
     assertThat(after.exitCode()).isZero();

@@ -18,7 +18,7 @@ class SentinelPassHandlerTest {
 
       assertThatThrownBy(() -> handler.handleRequest(Map.of(), null))
           .isInstanceOf(IllegalStateException.class)
-          .hasMessageContaining("FAIL migrations: 4 pending");
+          .hasMessageContaining("FAIL migrations: 5 pending");
 
       Database.connect(DatabaseUrl.parse(url)).migrate();
       assertThat(handler.handleRequest(Map.of(), null)).startsWith("ok   database: PostgreSQL ")

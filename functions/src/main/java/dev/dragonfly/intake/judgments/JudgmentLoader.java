@@ -170,16 +170,27 @@ public final class JudgmentLoader {
   }
 
   /**
-   * Merges the stage into the target: keeps history of every row it changes, updates them,
-   * inserts the keys that are new. Fails if a concurrent load changed the picture meanwhile.
+   * Merges the stage into the target: locks the target rows it touches, keeps history of every
+   * one (the version it replaces, or the one it confirms unchanged), updates those that change,
+   * inserts the keys that are new. The lock comes first so that a rollback cannot restore rows
+   * between the history and the update (it waits for this transaction instead). Fails, to be
+   * retried, if a concurrent load changed the picture meanwhile (a key that was new is not).
+   *
+   * @param afterHistory called between the history and the update, for tests forcing a race
    */
-  public Outcome merge() throws SQLException {
+  public Outcome merge(Runnable afterHistory) throws SQLException {
+    if (!stageCreated) return new Outcome(insertedDirectly, 0, 0);
+    try (var st = connection.createStatement(); ResultSet rs = st.executeQuery(JudgmentSql.LOCK_TARGET_ROWS)) {
+      rs.next();
+    }
     StageClasses c = classifyStage();
     if (c.total() > 0) {
       long history = execute(JudgmentSql.SAVE_HISTORY, batchId);
+      afterHistory.run();
       long updated = execute(JudgmentSql.UPDATE_FROM_STAGE, source, batchId);
       long inserted = execute(JudgmentSql.INSERT_FROM_STAGE, source, batchId, batchId);
-      if (history != c.revived + c.updated || updated != history || inserted != c.newRows) {
+      long existing = c.revived + c.updated + c.unchanged;
+      if (history != existing || updated != c.revived + c.updated || inserted != c.newRows) {
         throw new SQLException("judgments changed under batch " + batchId + " while it merged (expected "
             + c + ", wrote history=" + history + " updated=" + updated + " inserted=" + inserted
             + "); the batch will be retried", "40001");

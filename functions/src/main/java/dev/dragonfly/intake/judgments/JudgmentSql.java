@@ -45,17 +45,30 @@ final class JudgmentSql {
        (s.plaintiff_name, s.defendant_name, s.judgment_amount, s.judgment_date, s.court, s.county,
         s.defendant_address, s.defendant_ssn_last4, s.defendant_email))""";
 
-  /** Keeps the version each changed row had before this batch, so a rollback can restore it. */
+  /**
+   * Locks the target rows the stage touches, in key order (two merges lock in the same order and
+   * do not deadlock), before anything reads them for history. Counted, not fetched.
+   */
+  static final String LOCK_TARGET_ROWS = """
+      SELECT count(*) FROM (
+          SELECT 1 FROM intake.judgments j
+          WHERE j.case_number IN (SELECT case_number FROM pg_temp.judgments_stage)
+          ORDER BY j.case_number FOR UPDATE) locked""";
+
+  /**
+   * Keeps the version each existing row had before this batch, so a rollback can restore it;
+   * a row delivered unchanged is kept too, marked so: rollback of the batch that wrote it must
+   * know that a later batch delivered it again.
+   */
   static final String SAVE_HISTORY = """
       INSERT INTO intake.judgment_history
           (batch_id, case_number, plaintiff_name, defendant_name, judgment_amount, judgment_date, court, county,
            defendant_address, defendant_ssn_last4, defendant_email, previous_source, previous_batch_id,
-           previous_source_record_number, previous_rolled_back, previous_loaded_at)
+           previous_source_record_number, previous_rolled_back, previous_loaded_at, unchanged)
       SELECT ?, j.case_number, j.plaintiff_name, j.defendant_name, j.judgment_amount, j.judgment_date, j.court,
              j.county, j.defendant_address, j.defendant_ssn_last4, j.defendant_email, j.source, j.last_batch_id,
-             j.source_record_number, j.rolled_back, j.loaded_at
-      FROM intake.judgments j JOIN pg_temp.judgments_stage s USING (case_number)
-      WHERE j.rolled_back OR %s""".formatted(CHANGED);
+             j.source_record_number, j.rolled_back, j.loaded_at, NOT (j.rolled_back OR %s)
+      FROM intake.judgments j JOIN pg_temp.judgments_stage s USING (case_number)""".formatted(CHANGED);
 
   static final String UPDATE_FROM_STAGE = """
       UPDATE intake.judgments j

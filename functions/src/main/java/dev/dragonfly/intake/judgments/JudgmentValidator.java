@@ -67,7 +67,8 @@ public final class JudgmentValidator {
       return null;
     }
     String raw = record.field(position);
-    if (column.isText() && looksLikeFormula(raw)) {
+    // checked on the raw cell (a leading tab) and on what would be stored (" =cmd" is stored as "=cmd")
+    if (column.isText() && (looksLikeFormula(raw) || looksLikeFormula(raw.strip()))) {
       row.addError(name, FORMULA_INJECTION, name
           + " starts with =, +, -, @, a tab or a carriage return, which spreadsheets run as a formula; remove that first character");
       return null;

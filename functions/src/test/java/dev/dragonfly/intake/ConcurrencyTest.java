@@ -1,0 +1,143 @@
+package dev.dragonfly.intake;
+
+import static dev.dragonfly.intake.Fixtures.csv;
+import static dev.dragonfly.intake.Fixtures.ref;
+import static dev.dragonfly.intake.Fixtures.row;
+import static dev.dragonfly.intake.Fixtures.stream;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.math.BigDecimal;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CyclicBarrier;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Races between loads, and between a merge and a rollback, each forced into its dangerous
+ * interleaving at a hook: the end state is the same as if they had run one after the other.
+ */
+class ConcurrencyTest {
+  private final Database db = TestDatabase.fresh();
+  private final Target target = new Target(db);
+  private final IntakeConfig config = IntakeConfig.defaults().withChunkRows(4).withTransientRetries(0);
+
+  private static String file(String amount, int n) {
+    List<String> rows = new ArrayList<>();
+    for (int i = 1; i <= n; i++) rows.add(row("C-" + i, amount));
+    return csv(rows.toArray(String[]::new));
+  }
+
+  private IntakeResult ingest(IntakePipeline pipeline, String key, String content) {
+    return pipeline.ingest(ref(key), stream(content), IngestOptions.DEFAULT);
+  }
+
+  @Test
+  void sameContentUnderTwoKeysConcurrentlyCompletesOnceAndTheOtherIsItsDuplicate() throws Exception {
+    var plain = new IntakePipeline(db, config, Fixtures.CLOCK);
+    ingest(plain, "first.csv", file("1.00", 10)); // the rows exist: both loads stage them, holding no row lock
+    String update = file("2.00", 10);
+    CyclicBarrier bothLoaded = new CyclicBarrier(2);
+    var racing = new IntakePipeline(db, config, Fixtures.CLOCK, new IntakeHooks() {
+      @Override public void beforeContentCheck(long batchId) {
+        try {
+          bothLoaded.await(30, TimeUnit.SECONDS); // neither has looked for the other yet
+        } catch (Exception e) {
+          throw new IllegalStateException(e);
+        }
+      }
+    });
+
+    CompletableFuture<IntakeResult> a = Races.async(() -> ingest(racing, "a.csv", update));
+    CompletableFuture<IntakeResult> b = Races.async(() -> ingest(racing, "b.csv", update));
+    List<IntakeResult> results = List.of(a.get(30, TimeUnit.SECONDS), b.get(30, TimeUnit.SECONDS));
+
+    IntakeResult winner = results.stream().filter(r -> r.status().equals("completed")).findFirst().orElseThrow();
+    IntakeResult other = results.stream().filter(r -> r != winner).findFirst().orElseThrow();
+    assertThat(other.status()).isEqualTo("duplicate");
+    assertThat(other.duplicateOf()).isEqualTo(winner.batchId());
+    assertThat(target.batch(other.batchId()).duplicateOf()).isEqualTo(winner.batchId());
+    assertThat(winner.counts()).isEqualTo(new BatchCounts(10, 10, 0, 0, 10, 0));
+    // each row written once: one history row per key, all by the winner
+    assertThat(target.count("SELECT count(*) FROM intake.judgment_history")).isEqualTo(10);
+    assertThat(target.count("SELECT count(*) FROM intake.judgment_history WHERE batch_id = ?", winner.batchId()))
+        .isEqualTo(10);
+    assertThat(target.count("SELECT count(*) FROM intake.judgments WHERE last_batch_id = ?", winner.batchId()))
+        .isEqualTo(10);
+  }
+
+  /**
+   * Batch A inserted C-1..C-8; batch B re-sends them with other amounts while A is rolled back.
+   * Whatever the order, once B and then A are rolled back (where they completed), no row of a
+   * rolled-back batch may be live, and at every step each live row belongs to a completed batch.
+   */
+  private void assertConsistentAfterRollingEverythingBack(long a, IntakeResult b) {
+    assertLiveRowsBelongToCompletedBatches();
+    var rollbacks = new Rollbacks(db.jdbi());
+    if (b.status().equals("completed")) rollbacks.rollback(b.batchId(), "test: undo B");
+    assertLiveRowsBelongToCompletedBatches();
+    if (target.batch(a).status().equals("completed")) rollbacks.rollback(a, "test: undo A");
+    assertLiveRowsBelongToCompletedBatches();
+    assertThat(target.live()).isZero();
+  }
+
+  private void assertLiveRowsBelongToCompletedBatches() {
+    assertThat(target.count("""
+        SELECT count(*) FROM intake.judgments j JOIN intake.batches b ON b.id = j.last_batch_id
+        WHERE NOT j.rolled_back AND b.status <> 'completed'""")).as("live rows of batches not completed").isZero();
+  }
+
+  @Test
+  void rollbackCommittingInsideAMergeWaitsForTheMergeAndEndsConsistent() throws Exception {
+    var plain = new IntakePipeline(db, config, Fixtures.CLOCK);
+    long a = ingest(plain, "a.csv", file("1.00", 8)).batchId();
+    Pause mergeBetweenHistoryAndUpdate = new Pause();
+    var merging = new IntakePipeline(db, config, Fixtures.CLOCK, new IntakeHooks() {
+      @Override public void afterMergeHistory(long batchId) {
+        mergeBetweenHistoryAndUpdate.here();
+      }
+    });
+    CompletableFuture<IntakeResult> b = Races.async(() -> ingest(merging, "b.csv", file("2.00", 8)));
+    mergeBetweenHistoryAndUpdate.awaitReached(); // B has read A's rows into its history
+
+    CompletableFuture<Rollbacks.Outcome> rollbackOfA = Races.async(() -> new Rollbacks(db.jdbi()).rollback(a, "test"));
+    Races.awaitDoneOrBlocked(db, rollbackOfA);
+    assertThat(rollbackOfA).as("the rollback must wait for the merge's row locks").isNotDone();
+    mergeBetweenHistoryAndUpdate.release();
+
+    IntakeResult rb = b.get(30, TimeUnit.SECONDS);
+    assertThat(rb.counts()).isEqualTo(new BatchCounts(8, 8, 0, 0, 8, 0));
+    assertThat(rollbackOfA).failsWithin(30, TimeUnit.SECONDS)
+        .withThrowableOfType(java.util.concurrent.ExecutionException.class)
+        .withCauseInstanceOf(RefusedException.class); // B changed A's rows meanwhile
+    assertThat(target.judgment("C-1")).containsEntry("judgment_amount", new BigDecimal("2.00"));
+    assertConsistentAfterRollingEverythingBack(a, rb);
+  }
+
+  @Test
+  void mergeReachingRowsARollbackHoldsWaitsForItAndRevivesThem() throws Exception {
+    var plain = new IntakePipeline(db, config, Fixtures.CLOCK);
+    long a = ingest(plain, "a.csv", file("1.00", 8)).batchId();
+    Pause rollbackBeforeRestore = new Pause();
+    var rollbacks = new Rollbacks(db.jdbi(), new IntakeHooks() {
+      @Override public void rollbackBeforeRestore(long batchId) {
+        rollbackBeforeRestore.here();
+      }
+    });
+    CompletableFuture<Rollbacks.Outcome> rollbackOfA = Races.async(() -> rollbacks.rollback(a, "test"));
+    rollbackBeforeRestore.awaitReached(); // checked: no later batch; A's rows are about to be marked
+
+    CompletableFuture<IntakeResult> b = Races.async(() -> ingest(plain, "b.csv", file("2.00", 8)));
+    Races.awaitDoneOrBlocked(db, b);
+    assertThat(b).as("the merge must wait for the rollback's row locks").isNotDone();
+    rollbackBeforeRestore.release();
+
+    assertThat(rollbackOfA.get(30, TimeUnit.SECONDS).rowsMarkedRolledBack()).isEqualTo(8);
+    IntakeResult rb = b.get(30, TimeUnit.SECONDS);
+    // A's rows were rolled back first: B brings them back as its own
+    assertThat(rb.counts()).isEqualTo(new BatchCounts(8, 8, 0, 8, 0, 0));
+    assertThat(target.live()).isEqualTo(8);
+    assertConsistentAfterRollingEverythingBack(a, rb);
+  }
+}
