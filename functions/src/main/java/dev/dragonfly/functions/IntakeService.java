@@ -7,13 +7,11 @@ import dev.dragonfly.intake.ErrorCode;
 import dev.dragonfly.intake.IngestOptions;
 import dev.dragonfly.intake.IntakePipeline;
 import dev.dragonfly.intake.IntakeResult;
+import dev.dragonfly.intake.ObjectOpener;
 import dev.dragonfly.intake.ObjectRef;
 import dev.dragonfly.intake.RowError;
 import dev.dragonfly.intake.SourceProfile;
 import dev.dragonfly.intake.UnknownSourceException;
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.UncheckedIOException;
 import java.time.Instant;
 import java.util.Optional;
 import java.util.function.BiFunction;
@@ -165,17 +163,19 @@ public final class IntakeService {
           + head.contentLength() + " bytes, over the " + profile.maxFileBytes()
           + "-byte limit of its source profile; split it into smaller files"), options.dryRun());
     }
-    try (ResponseInputStream<GetObjectResponse> object = s3.getObject(GetObjectRequest.builder()
-        .bucket(event.bucket()).key(event.key())
-        .applyMutation(versioned(event, GetObjectRequest.Builder::versionId, GetObjectRequest.Builder::ifMatch))
-        .build())) {
-      InputStream data = key.gzipped() ? new GzipInput(object) : object;
-      return pipeline.ingest(ref, data, options);
-    } catch (S3Exception e) {
-      if (!isGone(e)) throw e;
+    ObjectOpener opener = () -> {
+      ResponseInputStream<GetObjectResponse> object = s3.getObject(GetObjectRequest.builder()
+          .bucket(event.bucket()).key(event.key())
+          .applyMutation(versioned(event, GetObjectRequest.Builder::versionId, GetObjectRequest.Builder::ifMatch))
+          .build());
+      return key.gzipped() ? new GzipInput(object) : object;
+    };
+    try {
+      return pipeline.ingest(ref, opener, options); // opened only once claimed
+    } catch (RuntimeException e) {
+      if (!(e.getCause() instanceof S3Exception s3e && isGone(s3e))) throw e;
+      // gone between the check and the read: the claim was given back; record the verdict
       return pipeline.rejectUnread(ref, gone(), options.dryRun());
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
     }
   }
 

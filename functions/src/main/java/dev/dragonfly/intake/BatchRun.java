@@ -104,12 +104,16 @@ final class BatchRun {
    * (the database is gone, the process dies), left with a heartbeat that goes stale, so a retry
    * or the sentinel takes it over. Nothing here ends with a batch held and nobody working on it.
    */
-  IntakeResult run(InputStream input) {
-    Thread reader = new Thread(() -> read(input), "intake-reader-" + claim.batchId());
-    reader.setDaemon(true);
+  IntakeResult run(ObjectOpener opener) {
     Heartbeat heartbeat = new Heartbeat(batches, control, claim, config.heartbeatInterval(), timer);
+    Thread reader = null;
+    InputStream input = null;
     Connection load = null;
     try {
+      hooks.afterClaim(claim.batchId());
+      InputStream in = input = opener.open();
+      reader = new Thread(() -> read(in), "intake-reader-" + claim.batchId());
+      reader.setDaemon(true);
       load = database.connection();
       prepare(load);
       reader.start();
@@ -126,8 +130,9 @@ final class BatchRun {
     } finally {
       heartbeat.close();
       cancelled = true;
-      reader.interrupt();
+      if (reader != null) reader.interrupt();
       closeQuietly(load);
+      closeQuietly(input);
     }
   }
 
@@ -404,6 +409,15 @@ final class BatchRun {
       load.rollback();
     } catch (SQLException ignored) {
       // the connection is broken; closing it ends the transaction anyway
+    }
+  }
+
+  private static void closeQuietly(InputStream input) {
+    if (input == null) return;
+    try {
+      input.close();
+    } catch (IOException ignored) {
+      // nothing more is read from it
     }
   }
 

@@ -120,6 +120,16 @@ public final class IntakePipeline {
    * @throws UnknownSourceException when no profile is named {@code ref.source()}
    */
   public IntakeResult ingest(ObjectRef ref, InputStream input, IngestOptions options) {
+    return ingest(ref, () -> input, options);
+  }
+
+  /**
+   * Ingests one object, opening it only once it is claimed; the pipeline closes what it opened.
+   * A failure to open it after the claim gives the batch back, like any other failure.
+   *
+   * @throws UnknownSourceException when no profile is named {@code ref.source()}
+   */
+  public IntakeResult ingest(ObjectRef ref, ObjectOpener opener, IngestOptions options) {
     SourceProfile profile = profiles.require(ref.source());
     BigDecimal threshold = options.thresholdPercent().orElse(profile.errorThresholdPercent());
     try (Handle control = database.jdbi().open()) {
@@ -141,9 +151,8 @@ public final class IntakePipeline {
            var source = MDC.putCloseable("source", ref.source())) {
         log.info("batch {} source={} claimed (attempt {}{})", c.batchId(), ref.source(), c.attempt(),
             c.takeover() ? ", taken over" : "");
-        hooks.afterClaim(c.batchId());
         return new BatchRun(database, config, batches, control, c, ref, profile, options, threshold,
-            clock, hooks, timer).run(input);
+            clock, hooks, timer).run(opener);
       } finally {
         MDC.remove("content_sha256");
       }

@@ -1,6 +1,8 @@
 package dev.dragonfly.functions;
 
 import java.net.URI;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 import org.gaul.s3proxy.AuthenticationType;
 import org.gaul.s3proxy.S3Proxy;
 import org.jclouds.ContextBuilder;
@@ -9,6 +11,12 @@ import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
 import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
 import software.amazon.awssdk.core.checksums.RequestChecksumCalculation;
 import software.amazon.awssdk.core.checksums.ResponseChecksumValidation;
+import software.amazon.awssdk.core.interceptor.Context;
+import software.amazon.awssdk.core.interceptor.ExecutionAttributes;
+import software.amazon.awssdk.core.interceptor.ExecutionInterceptor;
+import software.amazon.awssdk.core.interceptor.SdkExecutionAttribute;
+import software.amazon.awssdk.services.s3.model.GetObjectRequest;
+import software.amazon.awssdk.services.s3.model.PutObjectRequest;
 import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
 import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.s3.S3Client;
@@ -41,7 +49,13 @@ final class LocalS3 implements AutoCloseable {
   }
 
   S3Client client() {
+    return client(new RequestLog());
+  }
+
+  /** A client that notes each request's operation and key in {@code log}, as S3 received them. */
+  S3Client client(RequestLog log) {
     return S3Client.builder()
+        .overrideConfiguration(c -> c.addExecutionInterceptor(log))
         .endpointOverride(endpoint())
         .region(Region.US_EAST_1)
         .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create(ACCESS_KEY, SECRET_KEY)))
@@ -59,6 +73,25 @@ final class LocalS3 implements AutoCloseable {
         .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create(ACCESS_KEY, SECRET_KEY)))
         .httpClientBuilder(UrlConnectionHttpClient.builder())
         .build();
+  }
+
+  /** The S3 requests a client sent: "GetObject key", "PutObject key", … (an SDK interceptor, no mock). */
+  static final class RequestLog implements ExecutionInterceptor {
+    private final List<String> requests = new CopyOnWriteArrayList<>();
+
+    @Override public void afterExecution(Context.AfterExecution context, ExecutionAttributes attributes) {
+      String key = context.request() instanceof GetObjectRequest g ? g.key()
+          : context.request() instanceof PutObjectRequest p ? p.key() : "";
+      requests.add(attributes.getAttribute(SdkExecutionAttribute.OPERATION_NAME) + " " + key);
+    }
+
+    @Override public String toString() {
+      return requests.toString();
+    }
+
+    long count(String operation, String key) {
+      return requests.stream().filter((operation + " " + key)::equals).count();
+    }
   }
 
   @Override public void close() throws Exception {

@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * A behavioural stand-in for SNS on a local port: it accepts the Query-protocol Publish calls
@@ -22,6 +23,8 @@ final class SnsFake implements AutoCloseable {
 
   private final HttpServer server;
   private final List<Publish> published = new CopyOnWriteArrayList<>();
+  private volatile boolean down;
+  private final AtomicInteger refused = new AtomicInteger();
 
   SnsFake() throws IOException {
     server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
@@ -29,7 +32,12 @@ final class SnsFake implements AutoCloseable {
       Map<String, String> form = form(new String(exchange.getRequestBody().readAllBytes(), StandardCharsets.UTF_8));
       byte[] body;
       int status;
-      if ("Publish".equals(form.get("Action")) && form.containsKey("TopicArn") && form.containsKey("Message")) {
+      if (down) {
+        refused.incrementAndGet();
+        status = 500;
+        body = "<ErrorResponse><Error><Type>Receiver</Type><Code>InternalError</Code><Message>outage</Message></Error></ErrorResponse>"
+            .getBytes(StandardCharsets.UTF_8);
+      } else if ("Publish".equals(form.get("Action")) && form.containsKey("TopicArn") && form.containsKey("Message")) {
         published.add(new Publish(form.get("TopicArn"), form.get("Subject"), form.get("Message"), attributes(form)));
         status = 200;
         body = ("<PublishResponse xmlns=\"http://sns.amazonaws.com/doc/2010-03-31/\"><PublishResult><MessageId>"
@@ -46,6 +54,15 @@ final class SnsFake implements AutoCloseable {
       exchange.close();
     });
     server.start();
+  }
+
+  /** While down, every call gets a 500 InternalError, as in an SNS outage. */
+  void down(boolean down) {
+    this.down = down;
+  }
+
+  int refused() {
+    return refused.get();
   }
 
   URI endpoint() {

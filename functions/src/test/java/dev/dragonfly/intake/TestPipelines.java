@@ -1,0 +1,26 @@
+package dev.dragonfly.intake;
+
+import java.time.Clock;
+
+/** Pipelines with a failure planted mid-run, for tests outside this package (the function's). */
+public final class TestPipelines {
+  private TestPipelines() {}
+
+  /**
+   * A pipeline whose load connection is terminated by the server (as a failover would) once
+   * {@code rows} rows of the file are written, the first time only.
+   */
+  public static IntakePipeline losingItsConnectionOnceAfter(Database db, IntakeConfig config, long rows) {
+    var done = new java.util.concurrent.atomic.AtomicBoolean();
+    return new IntakePipeline(db, config, Clock.systemUTC(), new IntakeHooks() {
+      @Override public void afterChunk(long batchId, long rowsSoFar) {
+        if (rowsSoFar >= rows && done.compareAndSet(false, true)) {
+          db.jdbi().useHandle(h -> h.createQuery("""
+                  SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
+                  WHERE datname = current_database() AND state = 'idle in transaction'
+                    AND pid <> pg_backend_pid()""").mapTo(Long.class).one());
+        }
+      }
+    });
+  }
+}
