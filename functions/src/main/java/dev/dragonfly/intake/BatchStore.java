@@ -66,7 +66,8 @@ public final class BatchStore {
                   started_at = now(), error_threshold_percent = :threshold, last_error = NULL,
                   rejection_reason = NULL, content_sha256 = NULL, bytes_read = NULL, finished_at = NULL,
                   rows_total = NULL, rows_valid = NULL, rows_invalid = NULL,
-                  rows_inserted = NULL, rows_updated = NULL, rows_unchanged = NULL
+                  rows_inserted = NULL, rows_updated = NULL, rows_unchanged = NULL,
+                  results_written_at = NULL, event_published_at = NULL -- a new attempt, a new verdict to deliver
               WHERE source = :source AND object_key = :key AND object_version = :version
                 AND NOT dry_run AND NOT redelivery
                 AND (status = 'uploaded'

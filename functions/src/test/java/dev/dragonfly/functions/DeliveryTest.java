@@ -223,4 +223,22 @@ class DeliveryTest {
     assertThat(eventTypes()).containsExactly("batch.completed");
     assertThat(s3Requests.count("GetObject", KEY)).isEqualTo(1);
   }
+
+  @Test
+  void reingestedRejectedBatchDeliversItsNewVerdict() throws Exception {
+    IntakeHandler handler = handler();
+    invoke(handler, put(KEY, rows(5))); // 1 bad row in 6: over the 10% threshold
+    assertThat(target.batch(1).status()).isEqualTo("failed");
+    db.jdbi().useHandle(h -> h.execute("UPDATE intake.source_profiles SET error_threshold_percent = 50"));
+    new dev.dragonfly.intake.BatchStore(db.jdbi()).releaseForReingest(1, "threshold agreed", java.time.Duration.ofMinutes(1));
+
+    String redrive = IntakeHandlerTest.fixture("sns-redrive.json").replace("__BATCH_ID__", "1");
+    assertThat(invoke(handler, redrive)).isEqualTo("{\"outcomes\":[\"completed\"]}");
+
+    assertThat(eventTypes()).containsExactly("batch.rejected", "batch.completed");
+    assertThat(s3Requests.count("PutObject", "results/judgments/march.csv.1.summary.json")).isEqualTo(2);
+    var summary = Json.MAPPER.readTree(s3.getObjectAsBytes(b -> b.bucket(BUCKET)
+        .key("results/judgments/march.csv.1.summary.json")).asUtf8String());
+    assertThat(summary.path("result").path("status").asText()).isEqualTo("completed");
+  }
 }

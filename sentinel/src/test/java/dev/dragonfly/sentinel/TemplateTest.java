@@ -62,8 +62,9 @@ class TemplateTest {
     for (String n : names) {
       env.put(n, switch (n) {
         case "INTAKE_HEARTBEAT_INTERVAL" -> "PT10S";
-        case "INTAKE_STALE_AFTER" -> "PT2M";
+        case "INTAKE_STALE_AFTER" -> "PT45S";
         case "INTAKE_CHUNK_ROWS" -> "4096";
+        case "INTAKE_TRANSIENT_RETRIES" -> "3";
         default -> "sample-" + n.toLowerCase();
       });
     }
@@ -154,5 +155,23 @@ class TemplateTest {
     JsonNode ingest = functions().get("IngestFunction").path("Properties");
     assertThat(ingest.path("SnapStart").path("ApplyOn").asText()).isEqualTo("PublishedVersions");
     assertThat(TEMPLATE.path("Globals").path("Function").path("Runtime").asText()).startsWith("java");
+  }
+
+  @Test
+  void timingLetsLambdasFirstRetryTakeOverADeadWorkersBatchAndFailedEventsLandInTheDeadLetterQueue() {
+    JsonNode ingest = functions().get("IngestFunction").path("Properties");
+    Map<String, String> env = new HashMap<>();
+    ingest.path("Environment").path("Variables").fields()
+        .forEachRemaining(e -> env.put(e.getKey(), e.getValue().isTextual() ? e.getValue().asText() : "x"));
+    var intake = dev.dragonfly.intake.IntakeConfig.fromEnv(env);
+    // Lambda waits about a minute before its first retry: by then a dead worker's claim must be stale
+    assertThat(intake.staleAfter()).isLessThan(java.time.Duration.ofMinutes(1));
+    assertThat(intake.idleInTransactionTimeout()).isLessThan(intake.staleAfter());
+    assertThat(intake.staleAfter()).isGreaterThanOrEqualTo(intake.heartbeatInterval().multipliedBy(3));
+    JsonNode invoke = ingest.path("EventInvokeConfig");
+    assertThat(invoke.path("MaximumRetryAttempts").asInt()).isEqualTo(2);
+    assertThat(invoke.path("DestinationConfig").path("OnFailure").path("Destination").toString())
+        .contains("IngestDeadLetters");
+    assertThat(TEMPLATE.path("Resources").path("IngestDeadLetters").path("Type").asText()).isEqualTo("AWS::SQS::Queue");
   }
 }
