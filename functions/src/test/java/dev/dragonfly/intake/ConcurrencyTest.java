@@ -140,4 +140,55 @@ class ConcurrencyTest {
     assertThat(target.live()).isEqualTo(8);
     assertConsistentAfterRollingEverythingBack(a, rb);
   }
+
+  @Test
+  void mergeWhoseNewKeyAnotherBatchInsertedMeanwhileIsRetriedWithExactCounts() throws Exception {
+    var plain = new IntakePipeline(db, config, Fixtures.CLOCK);
+    ingest(plain, "existing.csv", csv(row("E-1", "1.00"), row("E-2", "1.00")));
+    var firstTime = new java.util.concurrent.atomic.AtomicBoolean(true);
+    var mergeTime = new java.util.concurrent.atomic.AtomicBoolean(true);
+    Pause otherBeforeCommit = new Pause();
+    var otherWithN1 = new IntakePipeline(db, config, Fixtures.CLOCK, new IntakeHooks() {
+      @Override public void beforeFinalize(long batchId) {
+        otherBeforeCommit.here();
+      }
+    });
+    CompletableFuture<?>[] other = new CompletableFuture<?>[1];
+    var b = new IntakePipeline(db, config.withChunkRows(2).withTransientRetries(1), Fixtures.CLOCK, new IntakeHooks() {
+      @Override public void afterChunk(long batchId, long rowsSoFar) {
+        // B has staged E-1, E-2; another batch now holds N-1 uncommitted, so B's copy of N-1, N-2
+        // waits, then collides, and B stages N-2 as a new key
+        if (rowsSoFar == 2 && firstTime.getAndSet(false)) {
+          other[0] = Races.async(() -> ingest(otherWithN1, "n1.csv", csv(row("N-1", "5.00"))));
+          try {
+            otherBeforeCommit.awaitReached();
+          } catch (InterruptedException e) {
+            throw new IllegalStateException(e);
+          }
+        }
+      }
+
+      @Override public void afterMergeHistory(long batchId) {
+        // between B's history and its update, a third batch inserts N-2, which B counted as new
+        if (mergeTime.getAndSet(false)) ingest(plain, "n2.csv", csv(row("N-2", "6.00")));
+      }
+    });
+    String bFile = csv(row("E-1", "2.00"), row("E-2", "2.00"), row("N-1", "2.00"), row("N-2", "2.00"));
+    CompletableFuture<IntakeResult> bRun = Races.async(() ->
+        b.retryingTransientFailures(() -> ingest(b, "b.csv", bFile)));
+    otherBeforeCommit.awaitReached();
+    Races.awaitDoneOrBlocked(db, bRun); // B's copy of N-1 waits for the other batch's commit
+    assertThat(bRun).isNotDone();
+    otherBeforeCommit.release();
+    other[0].get(30, TimeUnit.SECONDS);
+
+    IntakeResult r = bRun.get(30, TimeUnit.SECONDS);
+    assertThat(r.attempt()).isEqualTo(2); // the first attempt saw the picture change and gave up
+    assertThat(r.counts()).isEqualTo(new BatchCounts(4, 4, 0, 0, 4, 0));
+    // the counts are the truth: every row B updated has its history, none is claimed as inserted
+    assertThat(target.count("SELECT count(*) FROM intake.judgments WHERE first_batch_id = ?", r.batchId())).isZero();
+    assertThat(target.count("SELECT count(*) FROM intake.judgment_history WHERE batch_id = ? AND NOT unchanged",
+        r.batchId())).isEqualTo(4);
+    assertThat(target.count("SELECT count(*) FROM intake.judgments WHERE last_batch_id = ?", r.batchId())).isEqualTo(4);
+  }
 }

@@ -33,4 +33,33 @@ class DatabaseTest {
         .mapTo(Integer.class).one());
     assertThat(applied).isEqualTo(6); // the schema creation plus five migrations, applied once
   }
+
+  @Test
+  void version5MarksEarlierRedeliveryRowsSoThatContentDuplicatesKeepTheirObjectsClaim() {
+    Database db = TestDatabase.empty();
+    org.flywaydb.core.Flyway.configure().dataSource(db.dataSource()).locations(Database.MIGRATIONS)
+        .schemas("intake").createSchemas(true).target("4").load().migrate();
+    db.jdbi().useHandle(h -> h.execute("""
+        INSERT INTO intake.batches (id, source, object_key, object_version, status, duplicate_of, error_threshold_percent)
+        OVERRIDING SYSTEM VALUE VALUES
+          (1, 'judgments', 'a.csv', 'v1', 'completed', NULL, 10),
+          (2, 'judgments', 'a.csv', 'v1', 'duplicate', 1, 10),  -- a redelivery of a.csv
+          (3, 'judgments', 'b.csv', 'v1', 'duplicate', 1, 10),  -- b.csv has a.csv's content
+          (4, 'judgments', 'b.csv', 'v1', 'duplicate', 1, 10)   -- b.csv redelivered, and read again
+        """));
+    db.jdbi().useHandle(h -> h.execute("SELECT setval(pg_get_serial_sequence('intake.batches', 'id'), 4)"));
+
+    db.migrate();
+
+    java.util.List<Long> redeliveries = db.jdbi().withHandle(h -> h.createQuery(
+        "SELECT id FROM intake.batches WHERE redelivery ORDER BY id").mapTo(Long.class).list());
+    assertThat(redeliveries).containsExactly(2L, 4L);
+    // b.csv's slot is held by batch 3 now: a redelivery is answered from it, without reading the file
+    Claim claim = db.jdbi().<Claim, RuntimeException>withHandle(h -> new BatchStore(db.jdbi()).claim(h, new ObjectRef("judgments", "b.csv", "v1"),
+        java.math.BigDecimal.TEN, java.time.Duration.ofMinutes(1)));
+    assertThat(claim).isInstanceOfSatisfying(Claim.Duplicate.class, d -> {
+      assertThat(d.originalId()).isEqualTo(3);
+      assertThat(d.sameObject()).isTrue();
+    });
+  }
 }
