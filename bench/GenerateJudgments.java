@@ -12,7 +12,8 @@ import java.util.SplittableRandom;
  * through six row-level rules; every row keeps ten fields, so a raw {@code \copy} of the same
  * file into an all-text table succeeds. All names, addresses and numbers are made up.
  *
- * <p>Usage: {@code java bench/GenerateJudgments.java OUT.csv ROWS [INVALID_PER_MILLE=15]}
+ * <p>Usage: {@code java bench/GenerateJudgments.java OUT.csv ROWS [INVALID_PER_MILLE=15] [SEED]}: another
+ * seed gives the same case numbers with other values (a corrected re-send of the same file).
  */
 public final class GenerateJudgments {
   private static final String HEADER = "case_number,plaintiff_name,defendant_name,judgment_amount,judgment_date,"
@@ -28,13 +29,13 @@ public final class GenerateJudgments {
 
   public static void main(String[] args) throws IOException {
     if (args.length < 2) {
-      System.err.println("usage: java bench/GenerateJudgments.java OUT.csv ROWS [INVALID_PER_MILLE=15]");
+      System.err.println("usage: java bench/GenerateJudgments.java OUT.csv ROWS [INVALID_PER_MILLE=15] [SEED]");
       System.exit(2);
     }
     Path out = Path.of(args[0]);
     long rows = Long.parseLong(args[1]);
     int invalidPerMille = args.length > 2 ? Integer.parseInt(args[2]) : 15;
-    var random = new SplittableRandom(20261122L);
+    var random = new SplittableRandom(args.length > 3 ? Long.parseLong(args[3]) : 20261122L);
     long invalid = 0;
     try (OutputStream os = new BufferedOutputStream(Files.newOutputStream(out), 1 << 20)) {
       os.write(HEADER.getBytes(StandardCharsets.US_ASCII));

@@ -49,6 +49,8 @@ final class BatchShowCommand implements Callable<Integer> {
     line(out, "finished", b.finishedAt());
     line(out, "heartbeat", b.heartbeatAt());
     line(out, "rolled_back", b.rolledBackAt() == null ? null : b.rolledBackAt() + " (" + b.rollbackReason() + ")");
+    line(out, "results", b.resultsWrittenAt() == null ? null : "written " + b.resultsWrittenAt());
+    line(out, "event", b.eventPublishedAt() == null ? null : "published " + b.eventPublishedAt());
     return ExitCodes.OK;
   }
 

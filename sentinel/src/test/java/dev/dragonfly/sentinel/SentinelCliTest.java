@@ -290,6 +290,19 @@ class SentinelCliTest {
   }
 
   @Test
+  void batchShowSaysWhenTheOutcomeWasDelivered() throws IOException {
+    run("ingest", file("a.csv", "C-1,Acme,Jane,1.00,2024-03-01").toString(), "--source", "judgments");
+    assertThat(run("batch", "show", "1").out()).doesNotContain("results").doesNotContain("event");
+
+    dev.dragonfly.intake.Database.connect(dev.dragonfly.intake.DatabaseUrl.parse(databaseUrl)).jdbi()
+        .useHandle(h -> h.execute("UPDATE intake.batches SET results_written_at = '2026-06-15T12:00:00Z', "
+            + "event_published_at = '2026-06-15T12:00:01Z'"));
+
+    assertThat(run("batch", "show", "1").out()).contains("results       written 2026-06-15T12:00Z")
+        .contains("event         published 2026-06-15T12:00:01Z");
+  }
+
+  @Test
   void doctorReportsPendingMigrationsThenHealth() {
     Run before = run("doctor");
     assertThat(before.exitCode()).isEqualTo(ExitCodes.UNHEALTHY);
