@@ -120,7 +120,13 @@ final class BatchRun {
       return loadAndFinish(load, heartbeat);
     } catch (FileRejectedException e) {
       rollbackQuietly(load);
-      return reject(e.error());
+      try {
+        return reject(e.error());
+      } catch (ClaimLostException lost) {
+        throw lost;
+      } catch (Throwable failed) { // the verdict could not be recorded: give the batch back for a retry
+        throw giveBack(failed);
+      }
     } catch (ClaimLostException e) {
       rollbackQuietly(load); // the new owner finishes the batch: nothing to give back
       throw e;
@@ -163,6 +169,7 @@ final class BatchRun {
     advance("validating");
     hooks.beforeContentCheck(claim.batchId());
     Long original = sameContentCompleted(load); // a dry run asks too: its preview must match the real run
+    hooks.afterContentCheck(claim.batchId());
     if (original != null) return duplicateOf(load, original);
     BigDecimal errorRate = total == 0 ? BigDecimal.ZERO
         : BigDecimal.valueOf(invalid * 100).divide(BigDecimal.valueOf(total), 6, RoundingMode.HALF_UP);

@@ -16,6 +16,9 @@ interface IntakeHooks {
   /** Every row is loaded or staged; next: the content-duplicate check under its advisory lock. */
   default void beforeContentCheck(long batchId) {}
 
+  /** The content-duplicate check is done (its advisory lock held until the commit); next: its verdict. */
+  default void afterContentCheck(long batchId) {}
+
   /** Inside the merge: history of the locked target rows is written, the rows are not yet updated. */
   default void afterMergeHistory(long batchId) {}
 

@@ -12,6 +12,7 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CyclicBarrier;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -39,11 +40,23 @@ class ConcurrencyTest {
     ingest(plain, "first.csv", file("1.00", 10)); // the rows exist: both loads stage them, holding no row lock
     String update = file("2.00", 10);
     CyclicBarrier bothLoaded = new CyclicBarrier(2);
+    AtomicInteger checked = new AtomicInteger();
     var racing = new IntakePipeline(db, config, Fixtures.CLOCK, new IntakeHooks() {
       @Override public void beforeContentCheck(long batchId) {
         try {
           bothLoaded.await(30, TimeUnit.SECONDS); // neither has looked for the other yet
         } catch (Exception e) {
+          throw new IllegalStateException(e);
+        }
+      }
+
+      @Override public void afterContentCheck(long batchId) {
+        // The first to check stays uncommitted until the other has checked too, or waits at the
+        // check's lock: only the lock can make the second see the first's completion.
+        checked.incrementAndGet();
+        try {
+          while (checked.get() < 2 && !Races.someoneWaitsForALock(db)) Thread.sleep(5);
+        } catch (InterruptedException e) {
           throw new IllegalStateException(e);
         }
       }
