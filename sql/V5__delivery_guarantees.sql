@@ -1,6 +1,6 @@
 -- Delivery guarantees: one batch row holds each object's claim slot whatever its verdict, the
 -- batch row records which parts of its outcome were delivered (an outbox), and a later batch
--- that re-sends a row unchanged is remembered, so rollback knows it delivered that row.
+-- that re-sends rows unchanged is remembered, so rollback knows it delivered them.
 
 -- A redelivered event of an object already decided is recorded as a row of its own (status
 -- duplicate, naming the batch that holds the object). Only those rows stay out of the claim
@@ -27,6 +27,16 @@ CREATE UNIQUE INDEX batches_one_per_object
 ALTER TABLE intake.batches ADD COLUMN results_written_at timestamptz;
 ALTER TABLE intake.batches ADD COLUMN event_published_at timestamptz;
 
--- Rollback's "did a later batch touch this row?": a batch that delivers a row unchanged keeps a
--- history row for it too (the version it confirmed), marked unchanged. Restoring it is a no-op.
-ALTER TABLE intake.judgment_history ADD COLUMN unchanged boolean NOT NULL DEFAULT false;
+-- Rollback's "did a later batch deliver this batch's rows?": the rows a batch delivered again
+-- unchanged, counted per batch that had written them. One row per pair of batches, not one per
+-- judgment: a daily snapshot re-sent with few changes would otherwise copy itself into history.
+CREATE TABLE intake.batch_redeliveries (
+    batch_id          bigint NOT NULL REFERENCES intake.batches (id),
+    previous_batch_id bigint NOT NULL,
+    rows              bigint NOT NULL CHECK (rows > 0),
+    -- set when batch_id is rolled back: it no longer counts as having delivered them
+    reverted_at       timestamptz,
+    PRIMARY KEY (batch_id, previous_batch_id)
+);
+CREATE INDEX batch_redeliveries_by_previous_batch
+    ON intake.batch_redeliveries (previous_batch_id) WHERE reverted_at IS NULL;

@@ -206,7 +206,8 @@ public final class IntakeService {
     } else if (result.sameObject() && !result.dryRun()) {
       // A redelivered event of an object already decided: its outcome is the original's. Deliver
       // what a failure after the commit left undelivered; when nothing is missing, send nothing.
-      deliver(key, ref.key(), pipeline.resultOf(result.duplicateOf()));
+      IntakeResult original = pipeline.resultOf(result.duplicateOf());
+      if (!original.status().equals("rolled_back")) deliver(key, ref.key(), original); // an operator undid it since
     } else {
       deliver(key, ref.key(), result);
     }

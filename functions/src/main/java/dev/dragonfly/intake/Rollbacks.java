@@ -55,8 +55,12 @@ public final class Rollbacks {
       h.createQuery("SELECT count(*) FROM (SELECT 1 FROM intake.judgments WHERE last_batch_id = :id FOR UPDATE) locked")
           .bind("id", batchId).mapTo(Long.class).one();
       Optional<LaterChange> later = h.createQuery("""
-              SELECT batch_id, count(*) AS rows FROM intake.judgment_history
-              WHERE previous_batch_id = :id AND reverted_at IS NULL
+              SELECT batch_id, sum(rows) AS rows FROM (
+                  SELECT batch_id, count(*) AS rows FROM intake.judgment_history
+                  WHERE previous_batch_id = :id AND reverted_at IS NULL GROUP BY batch_id
+                  UNION ALL
+                  SELECT batch_id, rows FROM intake.batch_redeliveries
+                  WHERE previous_batch_id = :id AND reverted_at IS NULL) later
               GROUP BY batch_id ORDER BY batch_id DESC LIMIT 1""")
           .bind("id", batchId)
           .map((rs, ctx) -> new LaterChange(rs.getLong("batch_id"), rs.getLong("rows")))
@@ -72,6 +76,8 @@ public final class Rollbacks {
               "UPDATE intake.judgments SET rolled_back = true WHERE last_batch_id = :id AND NOT rolled_back")
           .bind("id", batchId).execute();
       h.createUpdate("UPDATE intake.judgment_history SET reverted_at = now() WHERE batch_id = :id")
+          .bind("id", batchId).execute();
+      h.createUpdate("UPDATE intake.batch_redeliveries SET reverted_at = now() WHERE batch_id = :id")
           .bind("id", batchId).execute();
       h.createUpdate("""
               UPDATE intake.batches SET status = 'rolled_back', rolled_back_at = now(), rollback_reason = :reason

@@ -170,9 +170,9 @@ public final class JudgmentLoader {
   }
 
   /**
-   * Merges the stage into the target: locks the target rows it touches, keeps history of every
-   * one (the version it replaces, or the one it confirms unchanged), updates those that change,
-   * inserts the keys that are new. The lock comes first so that a rollback cannot restore rows
+   * Merges the stage into the target: locks the target rows it touches, keeps the previous
+   * version of each one it changes (and counts, per earlier batch, those it delivers unchanged),
+   * updates the changed ones, inserts the keys that are new. The lock comes first so that a rollback cannot restore rows
    * between the history and the update (it waits for this transaction instead). Fails, to be
    * retried, if a concurrent load changed the picture meanwhile (a key that was new is not).
    *
@@ -186,13 +186,15 @@ public final class JudgmentLoader {
     StageClasses c = classifyStage();
     if (c.total() > 0) {
       long history = execute(JudgmentSql.SAVE_HISTORY, batchId);
+      long redelivered = queryLong(JudgmentSql.SAVE_REDELIVERIES, batchId);
       afterHistory.run();
       long updated = execute(JudgmentSql.UPDATE_FROM_STAGE, source, batchId);
       long inserted = execute(JudgmentSql.INSERT_FROM_STAGE, source, batchId, batchId);
-      long existing = c.revived + c.updated + c.unchanged;
-      if (history != existing || updated != c.revived + c.updated || inserted != c.newRows) {
+      if (history != c.revived + c.updated || redelivered != c.unchanged || updated != history
+          || inserted != c.newRows) {
         throw new SQLException("judgments changed under batch " + batchId + " while it merged (expected "
-            + c + ", wrote history=" + history + " updated=" + updated + " inserted=" + inserted
+            + c + ", wrote history=" + history + " unchanged=" + redelivered + " updated=" + updated
+            + " inserted=" + inserted
             + "); the batch will be retried", "40001");
       }
     }
@@ -211,6 +213,16 @@ public final class JudgmentLoader {
       rs.next();
       return new StageClasses(rs.getLong("new_rows"), rs.getLong("revived_rows"), rs.getLong("updated_rows"),
           rs.getLong("unchanged_rows"));
+    }
+  }
+
+  private long queryLong(String sql, Object... params) throws SQLException {
+    try (var ps = connection.prepareStatement(sql)) {
+      for (int i = 0; i < params.length; i++) ps.setObject(i + 1, params[i]);
+      try (ResultSet rs = ps.executeQuery()) {
+        rs.next();
+        return rs.getLong(1);
+      }
     }
   }
 

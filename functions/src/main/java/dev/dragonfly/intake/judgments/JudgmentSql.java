@@ -55,20 +55,31 @@ final class JudgmentSql {
           WHERE j.case_number IN (SELECT case_number FROM pg_temp.judgments_stage)
           ORDER BY j.case_number FOR UPDATE) locked""";
 
-  /**
-   * Keeps the version each existing row had before this batch, so a rollback can restore it;
-   * a row delivered unchanged is kept too, marked so: rollback of the batch that wrote it must
-   * know that a later batch delivered it again.
-   */
+  /** Keeps the version each changed row had before this batch, so a rollback can restore it. */
   static final String SAVE_HISTORY = """
       INSERT INTO intake.judgment_history
           (batch_id, case_number, plaintiff_name, defendant_name, judgment_amount, judgment_date, court, county,
            defendant_address, defendant_ssn_last4, defendant_email, previous_source, previous_batch_id,
-           previous_source_record_number, previous_rolled_back, previous_loaded_at, unchanged)
+           previous_source_record_number, previous_rolled_back, previous_loaded_at)
       SELECT ?, j.case_number, j.plaintiff_name, j.defendant_name, j.judgment_amount, j.judgment_date, j.court,
              j.county, j.defendant_address, j.defendant_ssn_last4, j.defendant_email, j.source, j.last_batch_id,
-             j.source_record_number, j.rolled_back, j.loaded_at, NOT (j.rolled_back OR %s)
-      FROM intake.judgments j JOIN pg_temp.judgments_stage s USING (case_number)""".formatted(CHANGED);
+             j.source_record_number, j.rolled_back, j.loaded_at
+      FROM intake.judgments j JOIN pg_temp.judgments_stage s USING (case_number)
+      WHERE j.rolled_back OR %s""".formatted(CHANGED);
+
+  /**
+   * Counts the rows this batch delivers unchanged, per batch that wrote them: rollback of that
+   * batch must know that a later one delivered them too. Answers the total.
+   */
+  static final String SAVE_REDELIVERIES = """
+      WITH saved AS (
+          INSERT INTO intake.batch_redeliveries (batch_id, previous_batch_id, rows)
+          SELECT ?, j.last_batch_id, count(*)
+          FROM intake.judgments j JOIN pg_temp.judgments_stage s USING (case_number)
+          WHERE NOT j.rolled_back AND NOT %s
+          GROUP BY j.last_batch_id
+          RETURNING rows)
+      SELECT coalesce(sum(rows), 0) FROM saved""".formatted(CHANGED);
 
   static final String UPDATE_FROM_STAGE = """
       UPDATE intake.judgments j
