@@ -94,7 +94,7 @@ public final class BatchStore {
         return new Claim.InProgress(batch.id());
       }
       long redelivery = recordDuplicate(h, ref, batch.id(), thresholdPercent, false, true);
-      return new Claim.Duplicate(redelivery, batch.id(), batch.status(), true);
+      return new Claim.Duplicate(redelivery, batch.id(), batch.status());
     }
   }
 
@@ -113,7 +113,7 @@ public final class BatchStore {
     if (processed.isPresent()) {
       Batch original = processed.get();
       return new Claim.Duplicate(recordDuplicate(h, ref, original.id(), thresholdPercent, true, false),
-          original.id(), original.status(), true);
+          original.id(), original.status());
     }
     UUID token = UUID.randomUUID();
     long id = h.createQuery("""

@@ -10,11 +10,10 @@ public sealed interface Claim {
   record Claimed(long batchId, int attempt, UUID token, boolean takeover) implements Claim {}
 
   /**
-   * The object (or its content) was already processed as {@code originalId}; recorded as
-   * {@code batchId}. {@code sameObject}: this very object version was decided before (a
-   * redelivered event), as opposed to the same content under another name.
+   * This object version was already decided as {@code originalId} (a redelivered event); the
+   * redelivery is recorded as {@code batchId}.
    */
-  record Duplicate(long batchId, long originalId, String originalStatus, boolean sameObject) implements Claim {}
+  record Duplicate(long batchId, long originalId, String originalStatus) implements Claim {}
 
   /** Another worker holds a live claim; let redelivery or the sentinel retry. */
   record InProgress(long batchId) implements Claim {}

@@ -34,7 +34,6 @@ public final class TransientFailures {
           && (STATES.contains(e.getSQLState()) || e.getSQLState().startsWith("08"))) {
         return true; // class 08: connection exception
       }
-      if (t.getCause() == t) break;
     }
     return false;
   }
@@ -59,7 +58,6 @@ public final class TransientFailures {
       if (t instanceof SQLException e && e.getSQLState() != null) {
         return "database error " + e.getSQLState() + ": " + firstLine(e.getMessage());
       }
-      if (t.getCause() == t) break;
     }
     String message = failure.getMessage();
     return message == null ? failure.getClass().getSimpleName() : firstLine(message);

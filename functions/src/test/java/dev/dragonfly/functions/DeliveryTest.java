@@ -71,10 +71,14 @@ class DeliveryTest {
     sns.close();
   }
 
-  private IntakeHandler handler(IntakePipeline pipeline) {
-    IntakeService service = new IntakeService(pipeline, db, s3, BUCKET, new ResultsWriter(s3, BUCKET, db),
+  private IntakeService service(IntakePipeline pipeline) {
+    return new IntakeService(pipeline, db, s3, BUCKET, new ResultsWriter(s3, BUCKET, db),
         new EventPublisher(LocalS3.sns(sns), IntakeHandlerTest.TOPIC),
         new BatchMetrics("DragonflyIntake", new PrintStream(metrics, true, StandardCharsets.UTF_8), Clock.systemUTC()));
+  }
+
+  private IntakeHandler handler(IntakePipeline pipeline) {
+    IntakeService service = service(pipeline);
     return new IntakeHandler(() -> service);
   }
 
@@ -178,10 +182,7 @@ class DeliveryTest {
   @Test
   void functionNearItsTimeoutGivesTheBatchBackAndTheRetryCompletesIt() throws Exception {
     String event = put(KEY, rows(20));
-    IntakePipeline pipeline = new IntakePipeline(db, IntakeConfig.defaults(), Clock.systemUTC());
-    IntakeService service = new IntakeService(pipeline, db, s3, BUCKET, new ResultsWriter(s3, BUCKET, db),
-        new EventPublisher(LocalS3.sns(sns), IntakeHandlerTest.TOPIC),
-        new BatchMetrics("DragonflyIntake", new PrintStream(metrics, true, StandardCharsets.UTF_8), Clock.systemUTC()));
+    IntakeService service = service(new IntakePipeline(db, IntakeConfig.defaults(), Clock.systemUTC()));
     var s3Event = new EventParser().parse(event).get(0);
 
     assertThatThrownBy(() -> service.handle(((Work.ObjectCreated) s3Event).event(), Instant.now().minusSeconds(1)))

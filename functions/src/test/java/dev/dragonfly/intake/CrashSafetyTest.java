@@ -56,12 +56,8 @@ class CrashSafetyTest {
     };
   }
 
-  /** Terminates the load connection from outside, as a failover or a network cut would. */
   private void killLoadConnection() {
-    db.jdbi().useHandle(h -> h.createQuery("""
-            SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
-            WHERE datname = current_database() AND state = 'idle in transaction' AND pid <> pg_backend_pid()""")
-        .mapTo(Long.class).one());
+    TestPipelines.terminateLoadConnections(db);
   }
 
   private void assertReleasedWithReason(String reason) {

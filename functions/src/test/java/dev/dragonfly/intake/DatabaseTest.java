@@ -59,7 +59,8 @@ class DatabaseTest {
         java.math.BigDecimal.TEN, java.time.Duration.ofMinutes(1)));
     assertThat(claim).isInstanceOfSatisfying(Claim.Duplicate.class, d -> {
       assertThat(d.originalId()).isEqualTo(3);
-      assertThat(d.sameObject()).isTrue();
+      assertThat(new Target(db).count("SELECT count(*) FROM intake.batches WHERE id = ? AND redelivery", d.batchId()))
+          .isEqualTo(1);
     });
   }
 }

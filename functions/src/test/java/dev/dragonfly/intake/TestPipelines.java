@@ -14,13 +14,19 @@ public final class TestPipelines {
     var done = new java.util.concurrent.atomic.AtomicBoolean();
     return new IntakePipeline(db, config, Clock.systemUTC(), new IntakeHooks() {
       @Override public void afterChunk(long batchId, long rowsSoFar) {
-        if (rowsSoFar >= rows && done.compareAndSet(false, true)) {
-          db.jdbi().useHandle(h -> h.createQuery("""
-                  SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
-                  WHERE datname = current_database() AND state = 'idle in transaction'
-                    AND pid <> pg_backend_pid()""").mapTo(Long.class).one());
-        }
+        if (rowsSoFar >= rows && done.compareAndSet(false, true)) terminateLoadConnections(db);
       }
     });
+  }
+
+  /**
+   * Terminates, from outside, every session of this database idle inside a transaction: at a
+   * hook after a chunk, that is the load connection. As a failover or a network cut would.
+   */
+  public static void terminateLoadConnections(Database db) {
+    db.jdbi().useHandle(h -> h.createQuery("""
+            SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
+            WHERE datname = current_database() AND state = 'idle in transaction' AND pid <> pg_backend_pid()""")
+        .mapTo(Long.class).one());
   }
 }
