@@ -15,11 +15,11 @@ import java.util.zip.ZipException;
  * judged like any other bad file. The decompressed size is capped by the pipeline's file-size
  * limit, so a gzip bomb stops early.
  */
-final class GzipInput extends InputStream {
+public final class GzipInput extends InputStream {
   private final InputStream compressed;
   private GZIPInputStream gzip;
 
-  GzipInput(InputStream compressed) {
+  public GzipInput(InputStream compressed) {
     this.compressed = compressed;
   }
 

@@ -170,10 +170,38 @@ public final class BatchStore {
               + " and its worker is alive (heartbeat " + batch.heartbeatAt() + "); let it finish");
         }
       }
+      // an operator's re-ingest is a fresh start: the sentinel's re-drive budget starts again
       h.createUpdate("""
-              UPDATE intake.batches SET status = 'uploaded', owner_token = NULL, last_error = :reason
+              UPDATE intake.batches SET status = 'uploaded', owner_token = NULL, last_error = :reason,
+                     released_at = :now, redrives = 0
               WHERE id = :id""")
-          .bind("reason", "re-ingest requested: " + reason).bind("id", id).execute();
+          .bind("reason", "re-ingest requested: " + reason).bind("now", now()).bind("id", id).execute();
+      return batch;
+    });
+  }
+
+  /**
+   * Fails a batch by an operator's decision (runbooks/stuck-batches.md): one given back
+   * ({@code uploaded}) or one whose worker went silent for {@code staleAfter}. The reason is kept
+   * as its rejection reason; {@code batch reingest} can run it again later.
+   *
+   * @throws RefusedException for a batch already decided, or whose worker is alive
+   */
+  public Batch failByOperator(long id, String reason, Duration staleAfter) {
+    return jdbi.inTransaction(h -> {
+      Batch batch = h.createQuery("SELECT " + Batch.COLUMNS + " FROM intake.batches WHERE id = :id FOR UPDATE")
+          .bind("id", id).mapTo(Batch.class).findOne().orElseThrow(() -> new BatchNotFoundException(id));
+      if (!batch.status().equals("uploaded") && !isProcessing(batch.status())) {
+        throw RefusedException.fail("batch " + id + " is already " + batch.status() + "; nothing to fail");
+      }
+      if (isProcessing(batch.status()) && !batch.heartbeatAt().toInstant().isBefore(now().minus(staleAfter))) {
+        throw RefusedException.fail("batch " + id + " is " + batch.status() + " and its worker is alive (heartbeat "
+            + batch.heartbeatAt() + "); let it finish, or fail it once its heartbeat is older than " + staleAfter.toSeconds() + " s");
+      }
+      h.createUpdate("""
+              UPDATE intake.batches SET status = 'failed', owner_token = NULL, finished_at = :now, rejection_reason = :reason
+              WHERE id = :id""")
+          .bind("now", now()).bind("reason", "failed by an operator: " + reason).bind("id", id).execute();
       return batch;
     });
   }
@@ -224,9 +252,9 @@ public final class BatchStore {
    */
   public void release(Handle h, Claim.Claimed claim, String error) {
     h.createUpdate("""
-            UPDATE intake.batches SET status = 'uploaded', owner_token = NULL, last_error = :error
+            UPDATE intake.batches SET status = 'uploaded', owner_token = NULL, last_error = :error, released_at = :now
             WHERE id = :id AND owner_token = :token AND status IN""" + PROCESSING)
-        .bind("error", error).bind("id", claim.batchId()).bind("token", claim.token()).execute();
+        .bind("error", error).bind("now", now()).bind("id", claim.batchId()).bind("token", claim.token()).execute();
   }
 
   /** Completes the batch inside the load transaction, so target rows commit only with it. */

@@ -17,7 +17,7 @@ public final class Database {
   static final String MIGRATIONS = "classpath:db/migration";
   private static final String ALIVE_BYPASS_WINDOW = "com.zaxxer.hikari.aliveBypassWindowMs";
   /** The newest migration in sql/; DatabaseTest keeps this in step with the files. */
-  static final String LATEST_SCHEMA_VERSION = "5";
+  static final String LATEST_SCHEMA_VERSION = "6";
 
   private final DataSource dataSource;
   private final Jdbi jdbi;
@@ -31,12 +31,17 @@ public final class Database {
   }
 
   public static Database connect(DatabaseUrl url) {
+    return connect(url, 10);
+  }
+
+  /** A connection per use, giving up after {@code connectTimeoutSeconds} on an unreachable server. */
+  public static Database connect(DatabaseUrl url, int connectTimeoutSeconds) {
     var ds = new PGSimpleDataSource();
     ds.setUrl(url.jdbcUrl());
     url.user().ifPresent(ds::setUser);
     url.password().ifPresent(ds::setPassword);
     ds.setApplicationName("dragonfly-intake");
-    ds.setConnectTimeout(10);
+    ds.setConnectTimeout(connectTimeoutSeconds);
     return new Database(withoutRowValuesInErrors(ds));
   }
 

@@ -21,6 +21,10 @@ public final class RefusedException extends IntakeException {
     return new RefusedException("REINGEST_REFUSED", message);
   }
 
+  public static RefusedException fail(String message) {
+    return new RefusedException("FAIL_REFUSED", message);
+  }
+
   @Override public String code() {
     return code;
   }

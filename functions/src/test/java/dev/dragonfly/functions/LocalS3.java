@@ -26,13 +26,13 @@ import software.amazon.awssdk.services.sns.SnsClient;
  * An in-process S3-compatible server (gaul S3Proxy over an in-memory blob store) and real AWS
  * SDK v2 clients pointed at it and at an {@link SnsFake}.
  */
-final class LocalS3 implements AutoCloseable {
+public final class LocalS3 implements AutoCloseable {
   static final String ACCESS_KEY = "local-access-key";
   static final String SECRET_KEY = "local-secret-key";
 
   private final S3Proxy proxy;
 
-  LocalS3() throws Exception {
+  public LocalS3() throws Exception {
     BlobStoreContext context = ContextBuilder.newBuilder("transient")
         .credentials("identity", "credential").build(BlobStoreContext.class);
     proxy = S3Proxy.builder()
@@ -44,16 +44,16 @@ final class LocalS3 implements AutoCloseable {
     while (!"STARTED".equals(proxy.getState())) Thread.onSpinWait();
   }
 
-  URI endpoint() {
+  public URI endpoint() {
     return URI.create("http://127.0.0.1:" + proxy.getPort());
   }
 
-  S3Client client() {
+  public S3Client client() {
     return client(new RequestLog());
   }
 
   /** A client that notes each request's operation and key in {@code log}, as S3 received them. */
-  S3Client client(RequestLog log) {
+  public S3Client client(RequestLog log) {
     return S3Client.builder()
         .overrideConfiguration(c -> c.addExecutionInterceptor(log))
         .endpointOverride(endpoint())
@@ -66,7 +66,7 @@ final class LocalS3 implements AutoCloseable {
         .build();
   }
 
-  static SnsClient sns(SnsFake fake) {
+  public static SnsClient sns(SnsFake fake) {
     return SnsClient.builder()
         .endpointOverride(fake.endpoint())
         .region(Region.US_EAST_1)
@@ -76,7 +76,7 @@ final class LocalS3 implements AutoCloseable {
   }
 
   /** The S3 requests a client sent: "GetObject key", "PutObject key", … (an SDK interceptor, no mock). */
-  static final class RequestLog implements ExecutionInterceptor {
+  public static final class RequestLog implements ExecutionInterceptor {
     private final List<String> requests = new CopyOnWriteArrayList<>();
 
     @Override public void afterExecution(Context.AfterExecution context, ExecutionAttributes attributes) {

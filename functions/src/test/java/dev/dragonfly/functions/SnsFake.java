@@ -18,15 +18,15 @@ import java.util.concurrent.atomic.AtomicInteger;
  * the real SDK client sends, records topic, subject, message and attributes, and answers as SNS
  * does. Anything else gets a 400, so a wrong call fails the test.
  */
-final class SnsFake implements AutoCloseable {
-  record Publish(String topicArn, String subject, String message, Map<String, String> attributes) {}
+public final class SnsFake implements AutoCloseable {
+  public record Publish(String topicArn, String subject, String message, Map<String, String> attributes) {}
 
   private final HttpServer server;
   private final List<Publish> published = new CopyOnWriteArrayList<>();
   private volatile boolean down;
   private final AtomicInteger refused = new AtomicInteger();
 
-  SnsFake() throws IOException {
+  public SnsFake() throws IOException {
     server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
     server.createContext("/", exchange -> {
       Map<String, String> form = form(new String(exchange.getRequestBody().readAllBytes(), StandardCharsets.UTF_8));
@@ -57,19 +57,19 @@ final class SnsFake implements AutoCloseable {
   }
 
   /** While down, every call gets a 500 InternalError, as in an SNS outage. */
-  void down(boolean down) {
+  public void down(boolean down) {
     this.down = down;
   }
 
-  int refused() {
+  public int refused() {
     return refused.get();
   }
 
-  URI endpoint() {
+  public URI endpoint() {
     return URI.create("http://127.0.0.1:" + server.getAddress().getPort());
   }
 
-  List<Publish> published() {
+  public List<Publish> published() {
     return List.copyOf(published);
   }
 

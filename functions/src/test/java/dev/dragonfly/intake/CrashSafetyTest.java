@@ -7,10 +7,7 @@ import static dev.dragonfly.intake.Fixtures.stream;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import java.io.BufferedReader;
-import java.io.InputStreamReader;
 import java.math.BigDecimal;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -172,20 +169,7 @@ class CrashSafetyTest {
   void jvmKilledMidBatchIsTakenOverWithExactCounts(@TempDir Path dir) throws Exception {
     Path input = dir.resolve("killed.csv");
     Files.writeString(input, file());
-    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-    Process child = new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"),
-        KilledWorker.class.getName(), TestDatabase.jdbcUrl(db), input.toString())
-        .redirectErrorStream(true).start();
-    try (var out = new BufferedReader(new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8))) {
-      String line;
-      StringBuilder seen = new StringBuilder();
-      while ((line = out.readLine()) != null && !line.startsWith(KilledWorker.READY)) {
-        seen.append(line).append('\n'); // the child's log, until it has loaded rows in its open transaction
-      }
-      assertThat(line).as("child ended before it loaded rows:%n%s", seen).isNotNull();
-    }
-    child.destroyForcibly(); // SIGKILL: no finally blocks, no shutdown hooks
-    assertThat(child.waitFor(30, TimeUnit.SECONDS)).isTrue();
+    KilledWorker.killMidFile(TestDatabase.jdbcUrl(db), input);
 
     Batch dead = target.batch(1);
     assertThat(dead.status()).isEqualTo("staging");
@@ -204,35 +188,6 @@ class CrashSafetyTest {
       latch.await(60, TimeUnit.SECONDS);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-    }
-  }
-
-  /** The child JVM of the kill test: loads some rows, says so, and waits to be killed. */
-  public static final class KilledWorker {
-    static final String READY = "LOADED";
-
-    static ObjectRef ref(Path input) {
-      return new ObjectRef("judgments", input.toString(), "v1");
-    }
-
-    public static void main(String[] args) throws Exception {
-      Database db = Database.connect(DatabaseUrl.parse(args[0]));
-      Path input = Path.of(args[1]);
-      IntakeHooks waitToBeKilled = new IntakeHooks() {
-        @Override public void afterChunk(long batchId, long rowsSoFar) {
-          if (rowsSoFar >= 30) {
-            System.out.println(READY + " " + rowsSoFar);
-            System.out.flush();
-            try {
-              Thread.sleep(Duration.ofMinutes(5).toMillis());
-            } catch (InterruptedException e) {
-              Thread.currentThread().interrupt();
-            }
-          }
-        }
-      };
-      new IntakePipeline(db, IntakeConfig.defaults().withChunkRows(10), Fixtures.CLOCK, waitToBeKilled)
-          .ingest(ref(input), Files.newInputStream(input), LENIENT);
     }
   }
 }

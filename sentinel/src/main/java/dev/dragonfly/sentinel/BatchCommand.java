@@ -7,9 +7,9 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.ParentCommand;
 
 /** Groups the batch subcommands. */
-@Command(name = "batch", mixinStandardHelpOptions = true, description = "Inspect, re-ingest and roll back batches.",
+@Command(name = "batch", mixinStandardHelpOptions = true, description = "Inspect, re-ingest, fail and roll back batches.",
     subcommands = {BatchListCommand.class, BatchShowCommand.class, BatchErrorsCommand.class,
-        BatchReingestCommand.class, BatchRollbackCommand.class})
+        BatchReingestCommand.class, BatchRollbackCommand.class, BatchFailCommand.class})
 final class BatchCommand implements Runnable {
   @ParentCommand SentinelCli root;
 
@@ -23,6 +23,6 @@ final class BatchCommand implements Runnable {
 
   @Override public void run() {
     throw new CommandLine.ParameterException(new CommandLine(this),
-        "name a batch command: list, show, errors, reingest or rollback");
+        "name a batch command: list, show, errors, reingest, fail or rollback");
   }
 }

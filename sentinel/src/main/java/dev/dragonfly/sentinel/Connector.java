@@ -6,19 +6,22 @@ import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Map;
-import org.postgresql.ds.PGSimpleDataSource;
+import java.util.Optional;
 
 /**
  * Opens the database the environment names: DATABASE_URL, or else the embedded default under
- * DRAGONFLY_HOME (default ~/.dragonfly-intake). Opened once per process, on first use.
+ * DRAGONFLY_HOME (default ~/.dragonfly-intake), started by this process or joined when another
+ * runs it. Opened once per process, on first use.
  */
 final class Connector implements AutoCloseable {
+  private final Map<String, String> env;
   private final IntakeConfig config;
   private final Path home;
-  private EmbeddedPostgres embedded;
+  private Optional<EmbeddedPostgres> embedded = Optional.empty();
   private Database database;
 
   Connector(Map<String, String> env) {
+    this.env = Map.copyOf(env);
     try {
       this.config = IntakeConfig.fromEnv(env);
     } catch (IllegalArgumentException e) {
@@ -34,6 +37,11 @@ final class Connector implements AutoCloseable {
     return config;
   }
 
+  /** The sentinel's configuration, read when a pass needs it (a bad SENTINEL_ variable does not stop ingest). */
+  SentinelConfig sentinelConfig() {
+    return SentinelConfig.fromEnv(env);
+  }
+
   /** Where the database is, for doctor: the URL without its password, or the embedded data directory. */
   String describe() {
     return config.databaseUrl().map(Object::toString)
@@ -45,11 +53,20 @@ final class Connector implements AutoCloseable {
       if (config.databaseUrl().isPresent()) {
         database = Database.connect(config.databaseUrl().get());
       } else {
-        embedded = EmbeddedDatabase.start(home);
-        database = new Database(Database.withoutRowValuesInErrors((PGSimpleDataSource) embedded.getPostgresDatabase()));
+        embedded = EmbeddedDatabase.startOrJoin(home);
+        database = new Database(Database.withoutRowValuesInErrors(EmbeddedDatabase.dataSource(home)));
       }
     }
     return database;
+  }
+
+  /**
+   * On the embedded default, starts the server again if the process that ran it has ended (a
+   * loop outlives the ingest it joined). A no-op with DATABASE_URL.
+   */
+  void ensureEmbeddedRunning() {
+    if (config.databaseUrl().isPresent() || database == null || embedded.isPresent()) return;
+    if (!EmbeddedDatabase.answers(EmbeddedDatabase.port(home))) embedded = EmbeddedDatabase.startOrJoin(home);
   }
 
   /** The database with every shipped migration applied: what ingest and batch commands need. */
@@ -60,6 +77,6 @@ final class Connector implements AutoCloseable {
   }
 
   @Override public void close() throws IOException {
-    if (embedded != null) embedded.close();
+    if (embedded.isPresent()) embedded.get().close();
   }
 }

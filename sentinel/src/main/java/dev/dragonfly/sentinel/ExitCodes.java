@@ -16,6 +16,8 @@ final class ExitCodes {
   static final int IN_PROGRESS = 4;
   /** An operation was refused to protect data (a rollback that would erase a later batch). */
   static final int REFUSED = 5;
+  /** A pass that could not run or was called wrongly (Nagios UNKNOWN); a pass's other codes are its verdict's. */
+  static final int PASS_UNKNOWN = 3;
   /** doctor found a problem. */
   static final int UNHEALTHY = 6;
 }

@@ -4,21 +4,43 @@ import dev.dragonfly.intake.IntakeException;
 import dev.dragonfly.intake.RefusedException;
 import java.io.PrintWriter;
 import java.sql.SQLException;
+import java.time.Duration;
 import java.util.Map;
+import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /** The operator executable: {@code java -jar sentinel/target/sentinel.jar <command>}. */
 @Command(name = "sentinel", mixinStandardHelpOptions = true, version = "dragonfly-intake sentinel 0.1.0",
-    description = "Operate the Dragonfly Intake pipeline: load files, inspect, re-ingest and roll back batches, add sources.",
+    description = {"Watch and operate the Dragonfly Intake pipeline. With no command: one sentinel pass, one line per check",
+        "(stuck_batches, error_spike, schema_cache, lost_events, database, self); --loop runs passes forever."},
     subcommands = {MigrateCommand.class, IngestCommand.class, BatchCommand.class, SourceCommand.class,
-        DoctorCommand.class},
+        DoctorCommand.class, AuditCommand.class, CleanupCommand.class},
     footer = {"", "DATABASE_URL selects a PostgreSQL server (postgresql://user:pass@host:port/db or jdbc:postgresql://…);",
         "without it an embedded PostgreSQL keeps its data under DRAGONFLY_HOME (default ~/.dragonfly-intake).",
-        "Exit codes: 0 ok, 1 run failed, 2 bad usage, 3 batch rejected, 4 in progress elsewhere,",
-        "5 refused, 6 doctor found a problem."})
-public final class SentinelCli implements Runnable {
+        "Exit codes of a pass (the Nagios plugin convention): 0 ok, 1 warning, 2 critical, 3 unknown (the",
+        "pass could not run, or was called wrongly). Of the other commands: 0 ok, 1 run failed, 2 bad usage,",
+        "3 batch rejected, 4 in progress elsewhere, 5 refused, 6 doctor found a problem."})
+public final class SentinelCli implements Callable<Integer> {
   private final Connector connector;
+  @Spec CommandSpec spec;
+
+  @Option(names = "--json", description = "Print the pass's report as one JSON object (with --loop: one per pass).")
+  boolean json;
+
+  @Option(names = "--loop", description = "Run a pass every --interval until SIGTERM, serving /healthz and /metrics.")
+  boolean loop;
+
+  @Option(names = "--interval", paramLabel = "DURATION", converter = DurationConverter.class,
+      description = "Time between passes of --loop, e.g. 10s or 1m (default: SENTINEL_INTERVAL, else 1m).")
+  Duration interval;
+
+  @Option(names = "--port", paramLabel = "PORT",
+      description = "Port of /healthz and /metrics for --loop (default: SENTINEL_HTTP_PORT, else 9464; 0 picks a free one).")
+  Integer port;
 
   SentinelCli(Connector connector) {
     this.connector = connector;
@@ -28,8 +50,44 @@ public final class SentinelCli implements Runnable {
     return connector;
   }
 
-  @Override public void run() {
-    throw new CommandLine.ParameterException(new CommandLine(this), "name a command; see 'sentinel --help'");
+  /** The pass: once, or forever with --loop. A pass's own usage mistakes exit 3 (unknown), as Nagios expects. */
+  @Override public Integer call() throws java.io.IOException {
+    PrintWriter out = spec.commandLine().getOut();
+    PrintWriter err = spec.commandLine().getErr();
+    SentinelConfig config;
+    try {
+      config = connector.sentinelConfig();
+    } catch (IllegalArgumentException e) {
+      err.println("error: " + e.getMessage());
+      return ExitCodes.PASS_UNKNOWN;
+    }
+    if (interval != null) config = config.withInterval(interval);
+    if (port != null) {
+      if (port < 0 || port > 65535) {
+        err.println("error: --port must be from 0 to 65535: " + port);
+        return ExitCodes.PASS_UNKNOWN;
+      }
+      config = config.withHttpPort(port);
+    }
+    if (!loop) {
+      if (interval != null || port != null) {
+        err.println("error: --interval and --port go with --loop; see 'sentinel --help'");
+        return ExitCodes.PASS_UNKNOWN;
+      }
+      return RunPasses.once(connector, config, json, out, err);
+    }
+    return RunPasses.loop(connector, config, json, out, err);
+  }
+
+  /** Parses 10s, 5m, 1h, 30d or ISO-8601 durations for options. */
+  static final class DurationConverter implements CommandLine.ITypeConverter<Duration> {
+    @Override public Duration convert(String value) {
+      try {
+        return Durations.parse(value);
+      } catch (IllegalArgumentException e) {
+        throw new CommandLine.TypeConversionException(e.getMessage());
+      }
+    }
   }
 
   public static void main(String[] args) {
@@ -43,7 +101,8 @@ public final class SentinelCli implements Runnable {
       System.err.println("error: " + e.getMessage());
       code = ExitCodes.RUN_FAILED;
     }
-    System.exit(code);
+    RunPasses.MAIN_DONE.countDown();
+    if (!RunPasses.stoppedBySignal) System.exit(code); // on SIGTERM the JVM is already exiting
   }
 
   /** The configured command line; tests call {@code execute} on it and read its out and err writers. */
@@ -54,7 +113,9 @@ public final class SentinelCli implements Runnable {
       PrintWriter err = e.getCommandLine().getErr();
       err.println("error: " + e.getMessage());
       err.println("see '" + e.getCommandLine().getCommandSpec().qualifiedName() + " --help'");
-      return ExitCodes.USAGE;
+      // the pass's own options (sentinel --json --bogus) follow the Nagios convention: 3
+      boolean passUsage = e.getCommandLine() == cli && args.length > 0 && args[0].startsWith("-");
+      return passUsage ? ExitCodes.PASS_UNKNOWN : ExitCodes.USAGE;
     });
     return cli;
   }

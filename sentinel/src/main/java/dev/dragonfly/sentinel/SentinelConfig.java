@@ -3,30 +3,183 @@ package dev.dragonfly.sentinel;
 import static java.util.Objects.requireNonNull;
 
 import dev.dragonfly.intake.DatabaseUrl;
+import dev.dragonfly.intake.IntakeConfig;
+import dev.dragonfly.sentinel.check.DatabaseCheck;
+import dev.dragonfly.sentinel.check.ErrorSpike;
+import java.math.BigDecimal;
+import java.net.URI;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.UUID;
 
 /**
- * What the deployed sentinel reads from its environment; names match template.yaml.
+ * Everything the sentinel reads from its environment, in one place, for the daemon, the
+ * one-shot pass and the scheduled function alike (README "Sentinel configuration"; names
+ * match template.yaml). Durations are written {@code 10s}, {@code 5m}, {@code 1h} or ISO-8601.
  *
- * @param databaseUrl       DATABASE_URL, for a run outside AWS
- * @param databaseSecretArn DATABASE_SECRET_ARN: the Secrets Manager secret holding the database URL
+ * @param intake            the pipeline's settings: DATABASE_URL, INTAKE_STALE_AFTER (the stuck window), …
+ * @param databaseSecretArn DATABASE_SECRET_ARN: the Secrets Manager secret holding the database URL (AWS)
+ * @param instance          SENTINEL_INSTANCE: this sentinel's name in the audit (default host/pid)
+ * @param interval          SENTINEL_INTERVAL: time between passes (default 1m; {@code --interval} overrides)
+ * @param checkTimeLimit    SENTINEL_CHECK_TIME_LIMIT: each check's limit (default 10s)
+ * @param httpPort          SENTINEL_HTTP_PORT: /healthz and /metrics of {@code --loop} (default 9464; 0 picks one)
+ * @param pingUrl           SENTINEL_PING_URL: dead-man's switch pinged every pass (optional)
+ * @param maxRedrives       SENTINEL_MAX_REDRIVES: re-drives of one stuck batch before it is failed (default 3)
+ * @param unknownPasses     SENTINEL_UNKNOWN_PASSES: passes a check may be unknown in a row before {@code self} warns (default 3)
+ * @param eventsTopicArn    EVENTS_TOPIC_ARN: re-drives go there for the ingest function; without it they run in process
+ * @param bucket            INTAKE_BUCKET: the bucket lost_events lists (optional; lost_events is skipped without it)
  */
-public record SentinelConfig(Optional<DatabaseUrl> databaseUrl, Optional<String> databaseSecretArn) {
+public record SentinelConfig(IntakeConfig intake, Optional<String> databaseSecretArn, String instance, Duration interval,
+                             Duration checkTimeLimit, int httpPort, Optional<URI> pingUrl, int maxRedrives,
+                             int unknownPasses, Optional<String> eventsTopicArn, Optional<String> bucket,
+                             ErrorSpike.Thresholds errorSpike, DatabaseCheck.Thresholds database,
+                             LostEventsSettings lostEvents, PostgrestSettings postgrest) {
+
+  /**
+   * lost_events: SENTINEL_LOST_EVENTS_AGE (default 15m) an object waits before it counts as
+   * lost; SENTINEL_LOST_EVENTS_PAGES (default 5) list pages of 1000 keys read per pass.
+   */
+  public record LostEventsSettings(Duration age, int pagesPerPass, int pageSize) {}
+
+  /**
+   * schema_cache: POSTGREST_URL (the API; the check is skipped without it), POSTGREST_ADMIN_URL
+   * (its admin server, for /ready; optional), POSTGREST_SCHEMAS (its db-schemas, default
+   * {@code public}), POSTGREST_NOTIFY_DATABASE_URL (a direct connection to the primary for the
+   * reload NOTIFY, when DATABASE_URL goes through a pooler), POSTGREST_RELOAD_MIN_INTERVAL
+   * (default 5m between reloads for one symptom) and POSTGREST_RELOAD_DEADLINE (default 20s of
+   * probing after a reload).
+   */
+  public record PostgrestSettings(Optional<URI> url, Optional<URI> adminUrl, List<String> schemas,
+                                  Optional<DatabaseUrl> notifyDatabaseUrl, Duration reloadMinInterval,
+                                  Duration reloadDeadline) {
+    public PostgrestSettings {
+      schemas = List.copyOf(schemas);
+    }
+  }
+
   public SentinelConfig {
-    requireNonNull(databaseUrl, "databaseUrl == null");
-    requireNonNull(databaseSecretArn, "databaseSecretArn == null");
-    if (databaseUrl.isEmpty() && databaseSecretArn.isEmpty())
-      throw new IllegalArgumentException("set DATABASE_SECRET_ARN (or DATABASE_URL for a local run)");
+    requireNonNull(intake, "intake == null");
+    requireNonNull(instance, "instance == null");
+    if (maxRedrives < 0) throw new IllegalArgumentException("SENTINEL_MAX_REDRIVES must be 0 or more: " + maxRedrives);
+    if (unknownPasses < 1) throw new IllegalArgumentException("SENTINEL_UNKNOWN_PASSES must be 1 or more: " + unknownPasses);
+    if (httpPort < 0 || httpPort > 65535) throw new IllegalArgumentException("SENTINEL_HTTP_PORT is not a port: " + httpPort);
   }
 
+  /** @throws IllegalArgumentException naming the variable and the value that is wrong */
   public static SentinelConfig fromEnv(Map<String, String> env) {
+    Env e = new Env(env);
     return new SentinelConfig(
-        Optional.ofNullable(blankToNull(env.get("DATABASE_URL"))).map(DatabaseUrl::parse),
-        Optional.ofNullable(blankToNull(env.get("DATABASE_SECRET_ARN"))));
+        IntakeConfig.fromEnv(env),
+        e.text("DATABASE_SECRET_ARN"),
+        e.text("SENTINEL_INSTANCE").orElseGet(() -> defaultInstance(env)),
+        e.duration("SENTINEL_INTERVAL", Duration.ofMinutes(1)),
+        e.duration("SENTINEL_CHECK_TIME_LIMIT", Duration.ofSeconds(10)),
+        e.integer("SENTINEL_HTTP_PORT", 9464),
+        e.text("SENTINEL_PING_URL").map(u -> e.uri("SENTINEL_PING_URL", u)),
+        e.integer("SENTINEL_MAX_REDRIVES", 3),
+        e.integer("SENTINEL_UNKNOWN_PASSES", 3),
+        e.text("EVENTS_TOPIC_ARN"),
+        e.text("INTAKE_BUCKET"),
+        new ErrorSpike.Thresholds(
+            e.duration("SENTINEL_ERROR_SPIKE_WINDOW", Duration.ofHours(1)),
+            e.percent("SENTINEL_ERROR_SPIKE_WARNING_PERCENT", "10"),
+            e.percent("SENTINEL_ERROR_SPIKE_CRITICAL_PERCENT", "50"),
+            e.integer("SENTINEL_ERROR_SPIKE_MIN_ROWS", 100)),
+        new DatabaseCheck.Thresholds(
+            e.integer("SENTINEL_DB_CONNECTIONS_WARNING_PERCENT", 80),
+            e.integer("SENTINEL_DB_CONNECTIONS_CRITICAL_PERCENT", 95),
+            e.duration("SENTINEL_DB_IDLE_IN_TRANSACTION", Duration.ofMinutes(5)),
+            e.duration("SENTINEL_DB_LOCK_WAIT", Duration.ofMinutes(1))),
+        new LostEventsSettings(
+            e.duration("SENTINEL_LOST_EVENTS_AGE", Duration.ofMinutes(15)),
+            e.integer("SENTINEL_LOST_EVENTS_PAGES", 5),
+            1000),
+        new PostgrestSettings(
+            e.text("POSTGREST_URL").map(u -> e.uri("POSTGREST_URL", u)),
+            e.text("POSTGREST_ADMIN_URL").map(u -> e.uri("POSTGREST_ADMIN_URL", u)),
+            e.text("POSTGREST_SCHEMAS").map(s -> Arrays.stream(s.split(",")).map(String::trim).filter(x -> !x.isEmpty()).toList())
+                .orElse(List.of("public")),
+            e.text("POSTGREST_NOTIFY_DATABASE_URL").map(DatabaseUrl::parse),
+            e.duration("POSTGREST_RELOAD_MIN_INTERVAL", Duration.ofMinutes(5)),
+            e.duration("POSTGREST_RELOAD_DEADLINE", Duration.ofSeconds(20))));
   }
 
-  private static String blankToNull(String s) {
-    return s == null || s.isBlank() ? null : s.trim();
+  public SentinelConfig withInterval(Duration interval) {
+    return new SentinelConfig(intake, databaseSecretArn, instance, interval, checkTimeLimit, httpPort, pingUrl,
+        maxRedrives, unknownPasses, eventsTopicArn, bucket, errorSpike, database, lostEvents, postgrest);
+  }
+
+  public SentinelConfig withHttpPort(int httpPort) {
+    return new SentinelConfig(intake, databaseSecretArn, instance, interval, checkTimeLimit, httpPort, pingUrl,
+        maxRedrives, unknownPasses, eventsTopicArn, bucket, errorSpike, database, lostEvents, postgrest);
+  }
+
+  /** host/pid outside AWS; in Lambda, the function's log stream, one per container. */
+  private static String defaultInstance(Map<String, String> env) {
+    String stream = env.get("AWS_LAMBDA_LOG_STREAM_NAME");
+    if (stream != null && !stream.isBlank()) return env.getOrDefault("AWS_LAMBDA_FUNCTION_NAME", "sentinel") + "/" + stream;
+    String host = env.get("HOSTNAME");
+    if (host == null || host.isBlank()) {
+      try {
+        host = java.net.InetAddress.getLocalHost().getHostName();
+      } catch (java.net.UnknownHostException ex) {
+        host = "sentinel-" + UUID.randomUUID().toString().substring(0, 8);
+      }
+    }
+    return host + "/" + ProcessHandle.current().pid();
+  }
+
+  /** Reads and checks one variable at a time, so that every mistake names its variable. */
+  private record Env(Map<String, String> env) {
+    Optional<String> text(String name) {
+      String v = env.get(name);
+      return v == null || v.isBlank() ? Optional.empty() : Optional.of(v.trim());
+    }
+
+    Duration duration(String name, Duration fallback) {
+      return text(name).map(v -> {
+        try {
+          return Durations.parse(v);
+        } catch (IllegalArgumentException ex) {
+          throw new IllegalArgumentException(name + ": " + ex.getMessage());
+        }
+      }).orElse(fallback);
+    }
+
+    int integer(String name, int fallback) {
+      return text(name).map(v -> {
+        try {
+          return Integer.parseInt(v);
+        } catch (NumberFormatException ex) {
+          throw new IllegalArgumentException(name + " is not a whole number: " + v);
+        }
+      }).orElse(fallback);
+    }
+
+    BigDecimal percent(String name, String fallback) {
+      String v = text(name).orElse(fallback);
+      try {
+        BigDecimal p = new BigDecimal(v);
+        if (p.signum() < 0 || p.compareTo(BigDecimal.valueOf(100)) > 0) throw new NumberFormatException();
+        return p;
+      } catch (NumberFormatException ex) {
+        throw new IllegalArgumentException(name + " is not a percentage from 0 to 100: " + v);
+      }
+    }
+
+    URI uri(String name, String v) {
+      try {
+        URI u = URI.create(v);
+        if (u.getScheme() == null || !(u.getScheme().equals("http") || u.getScheme().equals("https")) || u.getHost() == null) {
+          throw new IllegalArgumentException();
+        }
+        return u;
+      } catch (IllegalArgumentException ex) {
+        throw new IllegalArgumentException(name + " is not an http(s) URL: " + v);
+      }
+    }
   }
 }

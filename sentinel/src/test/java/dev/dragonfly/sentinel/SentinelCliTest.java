@@ -306,10 +306,10 @@ class SentinelCliTest {
   void doctorReportsPendingMigrationsThenHealth() {
     Run before = run("doctor");
     assertThat(before.exitCode()).isEqualTo(ExitCodes.UNHEALTHY);
-    assertThat(before.out()).contains("FAIL migrations: 5 pending").contains("run 'sentinel migrate'");
+    assertThat(before.out()).contains("FAIL migrations: 6 pending").contains("run 'sentinel migrate'");
 
     Run migrate = run("migrate");
-    assertThat(migrate.out()).isEqualTo("applied 5 migration(s); schema is at version 5" + System.lineSeparator());
+    assertThat(migrate.out()).isEqualTo("applied 6 migration(s); schema is at version 6" + System.lineSeparator());
 
     Run after = run("doctor");
     assertThat(after.exitCode()).isZero();

@@ -1,0 +1,120 @@
+package dev.dragonfly.sentinel;
+
+import dev.dragonfly.intake.TransientFailures;
+import dev.dragonfly.sentinel.check.Check;
+import dev.dragonfly.sentinel.check.CheckResult;
+import dev.dragonfly.sentinel.check.PassHistory;
+import dev.dragonfly.sentinel.check.Status;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.slf4j.MDC;
+
+/**
+ * One pass of every check. The checks run side by side, each with its own time limit, each
+ * isolated: one that throws or does not finish in time becomes an {@code unknown} result of its
+ * own and the others still report. The {@code self} check runs last, seeing the others'
+ * statuses. Time is the {@code now} each pass is given, so tests move it instead of sleeping.
+ */
+public final class Sentinel implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(Sentinel.class);
+
+  private final List<Check> checks;
+  private final Check self;
+  private final Duration timeLimit;
+  private final Map<String, Duration> timeLimits;
+  private final PassHistory history;
+  private final Optional<DeadMansSwitch> deadMansSwitch;
+  private final String instance;
+  private final ExecutorService pool = Executors.newCachedThreadPool(r -> {
+    Thread t = new Thread(r, "sentinel-check");
+    t.setDaemon(true); // a check stuck in I/O past its limit must not keep the process alive
+    return t;
+  });
+
+  /**
+   * @param checks     run side by side
+   * @param self       run after them (it reads their statuses from {@code history})
+   * @param timeLimit  each check's limit unless {@code timeLimits} names its own
+   */
+  Sentinel(List<Check> checks, Check self, Duration timeLimit, Map<String, Duration> timeLimits, PassHistory history,
+           Optional<DeadMansSwitch> deadMansSwitch, String instance) {
+    this.checks = List.copyOf(checks);
+    this.self = self;
+    this.timeLimit = timeLimit;
+    this.timeLimits = Map.copyOf(timeLimits);
+    this.history = history;
+    this.deadMansSwitch = deadMansSwitch;
+    this.instance = instance;
+  }
+
+  public String instance() {
+    return instance;
+  }
+
+  public Report runOnce(Instant now) {
+    long started = System.nanoTime();
+    Map<Check, Future<CheckResult>> running = new LinkedHashMap<>();
+    for (Check c : checks) running.put(c, pool.submit(() -> c.run(now)));
+    List<CheckResult> results = new ArrayList<>();
+    running.forEach((check, future) -> results.add(await(check, future, started)));
+
+    Map<String, Status> statuses = new LinkedHashMap<>();
+    results.forEach(r -> statuses.put(r.check(), r.status()));
+    history.current(statuses);
+    results.add(await(self, pool.submit(() -> self.run(now)), System.nanoTime()));
+
+    Status status = Status.worst(results.stream().map(CheckResult::status).toList());
+    history.record(now, results, instance);
+    String ping = deadMansSwitch.map(d -> d.ping(status)).orElse(null);
+    Report report = new Report(Report.SCHEMA_VERSION, instance, now,
+        TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started), status, results, ping);
+    results.forEach(Sentinel::log);
+    return report;
+  }
+
+  private CheckResult await(Check check, Future<CheckResult> future, long startedNanos) {
+    Duration limit = timeLimits.getOrDefault(check.name(), timeLimit);
+    long left = limit.toNanos() - (System.nanoTime() - startedNanos);
+    try {
+      CheckResult result = future.get(Math.max(left, 0), TimeUnit.NANOSECONDS);
+      if (result == null || !result.check().equals(check.name())) {
+        return CheckResult.of(check.name(), Status.UNKNOWN, "the check returned no result of its own");
+      }
+      return result;
+    } catch (TimeoutException e) {
+      future.cancel(true);
+      return CheckResult.of(check.name(), Status.UNKNOWN, "did not finish within " + limit.toMillis() + " ms");
+    } catch (ExecutionException e) {
+      return CheckResult.of(check.name(), Status.UNKNOWN, "could not run: " + TransientFailures.describe(e.getCause()));
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      future.cancel(true);
+      return CheckResult.of(check.name(), Status.UNKNOWN, "interrupted");
+    }
+  }
+
+  /** Every finding is a log line as well as a result: warnings and worse at WARN, the rest at INFO. */
+  private static void log(CheckResult r) {
+    try (var check = MDC.putCloseable("check", r.check()); var status = MDC.putCloseable("status", r.status().label())) {
+      if (r.status() == Status.UNKNOWN || r.status().atLeast(Status.WARNING)) log.warn("{} {}: {}", r.status().label(), r.check(), r.summary());
+      else log.info("{} {}: {}", r.status().label(), r.check(), r.summary());
+    }
+  }
+
+  @Override public void close() {
+    pool.shutdownNow();
+  }
+}

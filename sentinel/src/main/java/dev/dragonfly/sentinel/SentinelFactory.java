@@ -1,0 +1,58 @@
+package dev.dragonfly.sentinel;
+
+import dev.dragonfly.intake.Database;
+import dev.dragonfly.intake.IntakePipeline;
+import dev.dragonfly.sentinel.check.Check;
+import dev.dragonfly.sentinel.check.DatabaseCheck;
+import dev.dragonfly.sentinel.check.ErrorSpike;
+import dev.dragonfly.sentinel.check.PassHistory;
+import dev.dragonfly.sentinel.check.SentinelSelf;
+import dev.dragonfly.sentinel.check.StuckBatches;
+import dev.dragonfly.sentinel.heal.Audit;
+import dev.dragonfly.sentinel.heal.LocalRedriver;
+import dev.dragonfly.sentinel.heal.Redriver;
+import dev.dragonfly.sentinel.heal.SentinelState;
+import dev.dragonfly.sentinel.heal.SnsRedriver;
+import java.time.Clock;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import software.amazon.awssdk.services.s3.S3Client;
+import software.amazon.awssdk.services.sns.SnsClient;
+
+/** Builds a {@link Sentinel} from its configuration: which checks, which re-drive path, which clients. */
+final class SentinelFactory {
+  /** The AWS clients the configuration calls for: S3 with a bucket, SNS with an events topic. */
+  record Clients(Optional<S3Client> s3, Optional<SnsClient> sns) {}
+
+  private SentinelFactory() {}
+
+  /** A sentinel and what it owns (a local re-driver runs on a thread of its own). */
+  record Built(Sentinel sentinel, Optional<LocalRedriver> localRedriver) implements AutoCloseable {
+    @Override public void close() {
+      sentinel.close();
+      localRedriver.ifPresent(LocalRedriver::close);
+    }
+  }
+
+  static Built build(SentinelConfig config, Database db, Clock clock, Clients clients) {
+    Audit audit = new Audit(config.instance());
+    Optional<LocalRedriver> local = Optional.empty();
+    Redriver redriver;
+    if (config.eventsTopicArn().isPresent() && clients.sns().isPresent()) {
+      redriver = new SnsRedriver(clients.sns().get(), config.eventsTopicArn().get());
+    } else {
+      LocalRedriver r = new LocalRedriver(new IntakePipeline(db, config.intake(), clock), clients.s3(), config.bucket());
+      local = Optional.of(r);
+      redriver = r;
+    }
+    List<Check> checks = List.of(
+        new StuckBatches(db.jdbi(), config.intake().staleAfter(), config.maxRedrives(), redriver, audit),
+        new ErrorSpike(db.jdbi(), config.errorSpike()),
+        new DatabaseCheck(db.jdbi(), config.database()));
+    PassHistory history = new PassHistory(Optional.of(new SentinelState(db.jdbi())));
+    Check self = new SentinelSelf(history, config.interval(), config.unknownPasses());
+    Optional<DeadMansSwitch> ping = config.pingUrl().map(DeadMansSwitch::new);
+    return new Built(new Sentinel(checks, self, config.checkTimeLimit(), Map.of(), history, ping, config.instance()), local);
+  }
+}

@@ -1,0 +1,91 @@
+package dev.dragonfly.sentinel.check;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.dragonfly.sentinel.heal.SentinelState;
+import java.time.Instant;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * What earlier passes saw, for the {@code self} check: when the last pass ran, and which checks
+ * have been unknown how many passes in a row. Kept in memory (a loop keeps it through a
+ * database outage) and in {@code intake.sentinel_state} (a scheduled function often starts in
+ * a new process); the database copy is read once, on the first pass.
+ */
+public final class PassHistory {
+  private static final Logger log = LoggerFactory.getLogger(PassHistory.class);
+
+  /** A check unknown {@code passes} passes in a row, since {@code since}. */
+  public record Streak(int passes, Instant since) {}
+
+  /** What the previous pass left. */
+  public record Previous(Optional<Instant> lastPassAt, Map<String, Streak> unknown) {
+    static final Previous NONE = new Previous(Optional.empty(), Map.of());
+  }
+
+  private final Optional<SentinelState> state;
+  private Previous previous;
+  private Map<String, Status> current = Map.of();
+
+  public PassHistory(Optional<SentinelState> state) {
+    this.state = state;
+  }
+
+  /** What the previous pass left; on the first call, read from the database when it answers. */
+  public synchronized Previous previous() {
+    if (previous == null) previous = load();
+    return previous;
+  }
+
+  /** The statuses of this pass's other checks, set before {@code self} runs. */
+  public synchronized void current(Map<String, Status> statuses) {
+    this.current = Map.copyOf(statuses);
+  }
+
+  synchronized Map<String, Status> current() {
+    return current;
+  }
+
+  /** Notes a finished pass: in memory always, in the database when it answers. */
+  public synchronized void record(Instant at, List<CheckResult> results, String instance) {
+    Map<String, Streak> before = previous().unknown();
+    Map<String, Streak> unknown = new LinkedHashMap<>();
+    for (CheckResult r : results) {
+      if (r.status() != Status.UNKNOWN) continue;
+      Streak s = before.get(r.check());
+      unknown.put(r.check(), s == null ? new Streak(1, at) : new Streak(s.passes() + 1, s.since()));
+    }
+    previous = new Previous(Optional.of(at), unknown);
+    state.ifPresent(st -> {
+      try {
+        Map<String, Object> streaks = new HashMap<>();
+        unknown.forEach((check, s) -> streaks.put(check, Map.of("passes", s.passes(), "since", s.since().toString())));
+        st.write("pass", Map.of("at", at.toString(), "instance", instance), at);
+        st.write("streaks", streaks, at);
+      } catch (RuntimeException e) {
+        log.debug("pass history not saved (the database is not answering): {}", e.getMessage());
+      }
+    });
+  }
+
+  private Previous load() {
+    if (state.isEmpty()) return Previous.NONE;
+    try {
+      Optional<Instant> at = state.get().read("pass").map(n -> Instant.parse(n.path("at").asText()));
+      Map<String, Streak> unknown = new LinkedHashMap<>();
+      state.get().read("streaks").ifPresent(n -> n.fields().forEachRemaining(e -> {
+        JsonNode v = e.getValue();
+        unknown.put(e.getKey(), new Streak(v.path("passes").asInt(), Instant.parse(v.path("since").asText())));
+      }));
+      return new Previous(at, unknown);
+    } catch (RuntimeException e) {
+      log.debug("pass history not read (the database is not answering): {}", e.getMessage());
+      return Previous.NONE;
+    }
+  }
+}
