@@ -6,10 +6,10 @@ import java.util.concurrent.Future;
 import java.util.function.Supplier;
 
 /** Waiting for a state of a race, never for a length of time. */
-final class Races {
+public final class Races {
   private Races() {}
 
-  static <T> CompletableFuture<T> async(Supplier<T> work) {
+  public static <T> CompletableFuture<T> async(Supplier<T> work) {
     var f = new CompletableFuture<T>();
     Thread t = new Thread(() -> {
       try {
@@ -24,7 +24,7 @@ final class Races {
   }
 
   /** Returns when {@code work} has finished or some session of this database waits for a lock. */
-  static void awaitDoneOrBlocked(Database db, Future<?> work) throws InterruptedException {
+  public static void awaitDoneOrBlocked(Database db, Future<?> work) throws InterruptedException {
     long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
     while (!work.isDone() && !someoneWaitsForALock(db)) {
       if (System.nanoTime() > deadline) throw new AssertionError("neither finished nor blocked after 30 s");
@@ -32,7 +32,7 @@ final class Races {
     }
   }
 
-  static boolean someoneWaitsForALock(Database db) {
+  public static boolean someoneWaitsForALock(Database db) {
     return db.jdbi().withHandle(h -> h.createQuery("""
             SELECT count(*) > 0 FROM pg_locks l JOIN pg_stat_activity a USING (pid)
             WHERE NOT l.granted AND a.datname = current_database()""").mapTo(Boolean.class).one());

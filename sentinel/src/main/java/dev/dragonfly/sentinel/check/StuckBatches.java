@@ -1,6 +1,7 @@
 package dev.dragonfly.sentinel.check;
 
 import dev.dragonfly.intake.Batch;
+import dev.dragonfly.intake.TransientFailures;
 import dev.dragonfly.sentinel.heal.Audit;
 import dev.dragonfly.sentinel.heal.Redriver;
 import java.time.Duration;
@@ -110,15 +111,22 @@ public final class StuckBatches implements Check {
     Action action = new Action(subject, "redrive", before, after);
     // Given back, audited and handed off in one transaction: if the hand-off fails (topic
     // unreachable), nothing changed and the next pass tries again without using up a re-drive.
-    boolean healed = jdbi.inTransaction(h -> {
-      if (!update(h, batch, horizon, """
-              UPDATE intake.batches
-              SET status = 'uploaded', owner_token = NULL, released_at = :now, redrives = redrives + 1,
-                  last_error = :reason""", "the sentinel re-drove it (" + before + ")", now)) return false;
-      audit.record(h, now, NAME, action, null);
-      redriver.redrive(batch);
-      return true;
-    });
+    boolean healed;
+    try {
+      healed = jdbi.inTransaction(h -> {
+        if (!update(h, batch, horizon, """
+                UPDATE intake.batches
+                SET status = 'uploaded', owner_token = NULL, released_at = :now, redrives = redrives + 1,
+                    last_error = :reason""", "the sentinel re-drove it (" + before + ")", now)) return false;
+        audit.record(h, now, NAME, action, null);
+        redriver.redrive(batch);
+        return true;
+      });
+    } catch (RuntimeException e) {
+      return Optional.of(new Outcome(new Finding(subject, Status.WARNING, "batch " + batch.id() + " is stuck (" + before
+          + ") and its re-drive could not be sent (" + TransientFailures.describe(e) + "); the next pass tries again",
+          facts), Optional.empty()));
+    }
     if (!healed) return Optional.empty(); // another sentinel, or the worker itself, got there first
     facts.put("redrive", redrive);
     return Optional.of(new Outcome(new Finding(subject, Status.WARNING, "batch " + batch.id() + " re-driven (" + before

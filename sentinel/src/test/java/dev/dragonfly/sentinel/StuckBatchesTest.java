@@ -1,0 +1,222 @@
+package dev.dragonfly.sentinel;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.dragonfly.functions.SnsFake;
+import dev.dragonfly.intake.Batch;
+import dev.dragonfly.intake.BatchCounts;
+import dev.dragonfly.intake.BatchStore;
+import dev.dragonfly.intake.Fixtures;
+import dev.dragonfly.intake.Json;
+import dev.dragonfly.intake.KilledWorker;
+import dev.dragonfly.intake.Target;
+import dev.dragonfly.intake.TestDatabase;
+import dev.dragonfly.sentinel.check.CheckResult;
+import dev.dragonfly.sentinel.check.Status;
+import dev.dragonfly.sentinel.check.StuckBatches;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** stuck_batches end to end: a real worker killed mid-file, re-drives, the force-fail, the audit. */
+class StuckBatchesTest {
+  private final SentinelFixture f = new SentinelFixture();
+  private final SnsFake sns = newSns();
+
+  private static SnsFake newSns() {
+    try {
+      return new SnsFake();
+    } catch (java.io.IOException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  @AfterEach
+  void stopSns() {
+    sns.close();
+  }
+
+  /** A batch a worker holds, its last heartbeat at {@code heartbeat}. */
+  private long processing(String key, Instant heartbeat) {
+    return f.db.jdbi().withHandle(h -> h.createQuery("""
+            INSERT INTO intake.batches (source, object_key, object_version, status, owner_token, heartbeat_at,
+                                        started_at, error_threshold_percent)
+            VALUES ('judgments', :key, 'v1', 'staging', gen_random_uuid(), :hb, :hb, 10) RETURNING id""")
+        .bind("key", key).bind("hb", heartbeat).mapTo(Long.class).one());
+  }
+
+  /** As the ingest function does on a re-drive: claims the batch (a new attempt), then dies at once. */
+  private void claimedAndDiedAgain(long id) {
+    f.db.jdbi().useHandle(h -> h.createUpdate("""
+            UPDATE intake.batches SET status = 'staging', attempt = attempt + 1, owner_token = gen_random_uuid(),
+                   heartbeat_at = :now WHERE id = :id AND status = 'uploaded'""")
+        .bind("now", f.clock.instant()).bind("id", id).execute());
+  }
+
+  private List<Long> redriveMessages() {
+    List<Long> ids = new ArrayList<>();
+    for (SnsFake.Publish p : sns.published()) {
+      assertThat(p.topicArn()).isEqualTo(SentinelFixture.TOPIC);
+      assertThat(p.attributes()).containsEntry("event_type", "redrive");
+      JsonNode body = Json.readTree(p.message());
+      assertThat(body.path("type").asText()).isEqualTo("redrive");
+      ids.add(body.path("batch_id").asLong());
+    }
+    return ids;
+  }
+
+  private Batch batch(long id) {
+    return new BatchStore(f.db.jdbi()).require(id);
+  }
+
+  @Test
+  void workerKilledMidFileIsReDrivenByTheFirstPassAfterTheStaleWindowAndCompletesWithExactCounts(@TempDir Path dir)
+      throws Exception {
+    Path input = dir.resolve("killed.csv");
+    List<String> rows = new ArrayList<>();
+    for (int i = 1; i <= 100; i++) rows.add(Fixtures.row("C-" + i, i % 10 == 0 ? "bad" : i + ".00"));
+    Files.writeString(input, Fixtures.csv(rows.toArray(String[]::new)));
+    KilledWorker.killMidFile(TestDatabase.jdbcUrl(f.db), input); // heartbeat last beat at Fixtures.CLOCK
+    assertThat(batch(1).status()).isEqualTo("staging");
+
+    try (SentinelFactory.Built sentinel = f.local(Map.of())) {
+      f.clock.advance(Duration.ofSeconds(44)); // inside the 45 s stale window: the worker may be alive
+      CheckResult early = sentinel.sentinel().runOnce(f.clock.instant()).check(StuckBatches.NAME);
+      assertThat(early.status()).isEqualTo(Status.OK);
+      assertThat(batch(1).status()).isEqualTo("staging");
+
+      f.clock.advance(Duration.ofSeconds(2)); // 46 s of silence
+      CheckResult healed = sentinel.sentinel().runOnce(f.clock.instant()).check(StuckBatches.NAME);
+      sentinel.localRedriver().orElseThrow().awaitQueued(Duration.ofSeconds(60));
+
+      assertThat(healed.status()).isEqualTo(Status.WARNING);
+      assertThat(healed.summary()).contains("batch 1 re-driven", "re-drive 1 of 3");
+      assertThat(healed.actions()).singleElement().satisfies(a -> {
+        assertThat(a.action()).isEqualTo("redrive");
+        assertThat(a.stateBefore()).startsWith("staging, attempt 1, heartbeat silent for 46 s");
+      });
+    }
+    Batch done = batch(1);
+    assertThat(done.status()).isEqualTo("completed");
+    assertThat(done.attempt()).isEqualTo(2);
+    assertThat(new BatchCounts(done.rowsTotal(), done.rowsValid(), done.rowsInvalid(), done.rowsInserted(),
+        done.rowsUpdated(), done.rowsUnchanged())).isEqualTo(new BatchCounts(100, 90, 10, 90, 0, 0));
+    assertThat(new Target(f.db).judgments()).isEqualTo(90);
+    assertThat(f.count("SELECT count(*) FROM intake.sentinel_audit WHERE subject = 'batch 1' AND action = 'redrive'"))
+        .isEqualTo(1);
+  }
+
+  @Test
+  void batchThatKeepsDyingIsReDrivenThreeTimesThenForceFailedWithAReasonNamingTheReDrives() {
+    long id = processing("incoming/judgments/dying.csv", f.clock.instant());
+    List<Instant> redriveTimes = new ArrayList<>();
+    try (SentinelFactory.Built sentinel = f.withTopic(Map.of(), sns)) {
+      for (int redrive = 1; redrive <= 3; redrive++) {
+        f.clock.advance(Duration.ofSeconds(46));
+        CheckResult r = sentinel.sentinel().runOnce(f.clock.instant()).check(StuckBatches.NAME);
+        assertThat(r.status()).as("re-drive %d", redrive).isEqualTo(Status.WARNING);
+        assertThat(r.summary()).contains("re-drive " + redrive + " of 3");
+        redriveTimes.add(f.clock.instant());
+        assertThat(batch(id).status()).isEqualTo("uploaded");
+        claimedAndDiedAgain(id);
+      }
+      f.clock.advance(Duration.ofSeconds(46));
+      CheckResult failed = sentinel.sentinel().runOnce(f.clock.instant()).check(StuckBatches.NAME);
+
+      assertThat(failed.status()).isEqualTo(Status.CRITICAL);
+      assertThat(failed.summary()).contains("batch " + id + " force-failed after 3 re-drives");
+    }
+    Batch b = batch(id);
+    assertThat(b.status()).isEqualTo("failed");
+    assertThat(b.attempt()).isEqualTo(4);
+    assertThat(b.rejectionReason()).contains("re-driven 3 time(s) by the sentinel")
+        .contains(redriveTimes.get(0).toString(), redriveTimes.get(1).toString(), redriveTimes.get(2).toString())
+        .contains("sentinel batch reingest " + id);
+    assertThat(redriveMessages()).containsExactly(id, id, id);
+    assertThat(f.count("SELECT count(*) FROM intake.sentinel_audit WHERE action = 'redrive'")).isEqualTo(3);
+    assertThat(f.count("SELECT count(*) FROM intake.sentinel_audit WHERE action = 'force_fail'")).isEqualTo(1);
+
+    try (SentinelFactory.Built sentinel = f.withTopic(Map.of(), sns)) { // a failed batch is no longer stuck
+      f.clock.advance(Duration.ofMinutes(5));
+      assertThat(sentinel.sentinel().runOnce(f.clock.instant()).check(StuckBatches.NAME).status()).isEqualTo(Status.OK);
+    }
+  }
+
+  @Test
+  void uploadedBatchNobodyClaimedIsReDrivenOnlyAfterTheStaleWindow() {
+    long id = processing("incoming/judgments/orphan.csv", f.clock.instant().minus(Duration.ofHours(1)));
+    new BatchStore(f.db.jdbi(), f.clock).releaseForReingest(id, "operator reset", Duration.ofSeconds(45));
+    try (SentinelFactory.Built sentinel = f.withTopic(Map.of(), sns)) {
+      f.clock.advance(Duration.ofSeconds(44));
+      assertThat(sentinel.sentinel().runOnce(f.clock.instant()).check(StuckBatches.NAME).status()).isEqualTo(Status.OK);
+      assertThat(sns.published()).isEmpty();
+
+      f.clock.advance(Duration.ofSeconds(2));
+      CheckResult r = sentinel.sentinel().runOnce(f.clock.instant()).check(StuckBatches.NAME);
+
+      assertThat(r.status()).isEqualTo(Status.WARNING);
+      assertThat(r.findings()).singleElement().satisfies(x -> assertThat(x.summary())
+          .contains("uploaded and unclaimed for 46 s"));
+    }
+    assertThat(redriveMessages()).containsExactly(id);
+    assertThat(batch(id).redrives()).isEqualTo(1);
+  }
+
+  @Test
+  void aLiveWorkersBatchIsLeftAlone() {
+    long id = processing("incoming/judgments/alive.csv", f.clock.instant());
+    try (SentinelFactory.Built sentinel = f.withTopic(Map.of(), sns)) {
+      for (int i = 0; i < 5; i++) {
+        f.clock.advance(Duration.ofSeconds(30));
+        f.db.jdbi().useHandle(h -> h.execute("UPDATE intake.batches SET heartbeat_at = ? WHERE id = ?",
+            f.clock.instant(), id)); // the worker beats
+        assertThat(sentinel.sentinel().runOnce(f.clock.instant()).check(StuckBatches.NAME).status()).isEqualTo(Status.OK);
+      }
+    }
+    assertThat(sns.published()).isEmpty();
+    assertThat(batch(id).status()).isEqualTo("staging");
+  }
+
+  @Test
+  void aStuckBatchWhoseFileIsNotOnThisMachineIsCriticalAndNotTouched() {
+    long id = processing("/nowhere/gone.csv", f.clock.instant());
+    try (SentinelFactory.Built sentinel = f.local(Map.of())) {
+      f.clock.advance(Duration.ofSeconds(46));
+      CheckResult r = sentinel.sentinel().runOnce(f.clock.instant()).check(StuckBatches.NAME);
+
+      assertThat(r.status()).isEqualTo(Status.CRITICAL);
+      assertThat(r.summary()).contains("cannot be re-driven here", "sentinel batch reingest " + id + " --file FILE");
+    }
+    assertThat(batch(id).status()).isEqualTo("staging");
+    assertThat(f.count("SELECT count(*) FROM intake.sentinel_audit")).isZero();
+  }
+
+  @Test
+  void aReDriveThatCannotBeHandedOffChangesNothingAndIsTriedAgainNextPass() {
+    long id = processing("incoming/judgments/later.csv", f.clock.instant());
+    try (SentinelFactory.Built sentinel = f.withTopic(Map.of(), sns)) {
+      sns.down(true);
+      f.clock.advance(Duration.ofSeconds(46));
+      CheckResult r = sentinel.sentinel().runOnce(f.clock.instant()).check(StuckBatches.NAME);
+      assertThat(r.status()).isEqualTo(Status.WARNING);
+      assertThat(r.summary()).contains("its re-drive could not be sent", "the next pass tries again");
+      assertThat(batch(id).status()).isEqualTo("staging");
+      assertThat(batch(id).redrives()).isZero();
+      assertThat(f.count("SELECT count(*) FROM intake.sentinel_audit")).isZero();
+
+      sns.down(false);
+      f.clock.advance(Duration.ofSeconds(10));
+      assertThat(sentinel.sentinel().runOnce(f.clock.instant()).check(StuckBatches.NAME).status()).isEqualTo(Status.WARNING);
+    }
+    assertThat(redriveMessages()).containsExactly(id);
+    assertThat(batch(id).redrives()).isEqualTo(1);
+  }
+}
