@@ -6,8 +6,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.dragonfly.intake.Json;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import java.io.IOException;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -47,24 +45,12 @@ class SentinelCliTest {
     return "postgresql://postgres@localhost:" + server.getPort() + "/" + name;
   }
 
-  record Run(int exitCode, String out, String err) {}
-
-  private Run run(String... args) {
+  private Cli.Run run(String... args) {
     return runWith(Map.of("DATABASE_URL", databaseUrl), args);
   }
 
-  private static Run runWith(Map<String, String> env, String... args) {
-    var out = new StringWriter();
-    var err = new StringWriter();
-    try (Connector connector = new Connector(env)) {
-      var cli = SentinelCli.commandLine(connector);
-      cli.setOut(new PrintWriter(out, true));
-      cli.setErr(new PrintWriter(err, true));
-      int code = cli.execute(args);
-      return new Run(code, out.toString(), err.toString());
-    } catch (IOException e) {
-      throw new IllegalStateException(e);
-    }
+  private static Cli.Run runWith(Map<String, String> env, String... args) {
+    return Cli.run(env, args);
   }
 
   private Path file(String name, String... rows) throws IOException {
@@ -73,13 +59,13 @@ class SentinelCliTest {
     return p;
   }
 
-  private static void assertNoStackTrace(Run r) {
+  private static void assertNoStackTrace(Cli.Run r) {
     assertThat(r.err()).doesNotContain("\tat ").doesNotContain("Exception");
   }
 
   @Test
   void helpListsTheCommands() {
-    Run r = run("--help");
+    Cli.Run r = run("--help");
 
     assertThat(r.exitCode()).isZero();
     assertThat(r.out()).contains("migrate", "ingest", "batch", "doctor", "DATABASE_URL", "Exit codes");
@@ -91,7 +77,7 @@ class SentinelCliTest {
         {"batch", "--help"}, {"batch", "list", "--help"}, {"batch", "show", "--help"}, {"batch", "errors", "--help"}, {"batch", "reingest", "--help"},
         {"batch", "rollback", "--help"}, {"source", "--help"}, {"source", "add", "--help"},
         {"source", "list", "--help"}}) {
-      Run r = run(args);
+      Cli.Run r = run(args);
       assertThat(r.exitCode()).as(String.join(" ", args)).isZero();
       assertThat(r.out()).as(String.join(" ", args)).startsWith("Usage: sentinel " + args[0]);
     }
@@ -99,7 +85,7 @@ class SentinelCliTest {
 
   @Test
   void ingestPrintsOneLineAndExitsZero() throws IOException {
-    Run r = run("ingest", file("ok.csv", "C-1,Acme,Jane,1.00,2024-03-01", "C-2,Acme,John,2.00,2024-03-02").toString(),
+    Cli.Run r = run("ingest", file("ok.csv", "C-1,Acme,Jane,1.00,2024-03-01", "C-2,Acme,John,2.00,2024-03-02").toString(),
         "--source", "judgments");
 
     assertThat(r.exitCode()).isEqualTo(ExitCodes.OK);
@@ -111,7 +97,7 @@ class SentinelCliTest {
   void ingestJsonHasTheSpecFields() throws IOException {
     Path f = file("mixed.csv", "C-1,Acme,Jane,1.00,2024-03-01", "C-2,Acme,John,oops,2024-03-02");
 
-    Run r = run("ingest", f.toString(), "--source", "judgments", "--json", "--threshold", "50");
+    Cli.Run r = run("ingest", f.toString(), "--source", "judgments", "--json", "--threshold", "50");
 
     assertThat(r.exitCode()).isEqualTo(ExitCodes.OK);
     JsonNode json = Json.MAPPER.readTree(r.out());
@@ -127,7 +113,7 @@ class SentinelCliTest {
     assertThat(json.get("rejection_reason").isNull()).isTrue();
     assertThat(json.get("duplicate_of").isNull()).isTrue();
 
-    Run again = run("ingest", f.toString(), "--source", "judgments", "--json");
+    Cli.Run again = run("ingest", f.toString(), "--source", "judgments", "--json");
     JsonNode dup = Json.MAPPER.readTree(again.out());
     assertThat(again.exitCode()).isEqualTo(ExitCodes.OK);
     assertThat(dup.get("status").asText()).isEqualTo("duplicate");
@@ -136,13 +122,13 @@ class SentinelCliTest {
 
   @Test
   void rejectedBatchExitsThreeWithTheReason() throws IOException {
-    Run r = run("ingest", file("bad.csv", "C-1,Acme,Jane,1.00,2024-03-01", "C-2,Acme,John,x,2024-03-02").toString(),
+    Cli.Run r = run("ingest", file("bad.csv", "C-1,Acme,Jane,1.00,2024-03-01", "C-2,Acme,John,x,2024-03-02").toString(),
         "--source", "judgments");
 
     assertThat(r.exitCode()).isEqualTo(ExitCodes.REJECTED);
     assertThat(r.out()).startsWith("batch 1 rejected: error rate 50.0% > 10.0% threshold");
 
-    Run errors = run("batch", "errors", "1", "--csv");
+    Cli.Run errors = run("batch", "errors", "1", "--csv");
     assertThat(errors.exitCode()).isZero();
     assertThat(errors.out()).isEqualTo("record_number,column,code,message\r\n"
         + ",,ERROR_RATE_EXCEEDED,error rate 50.0% > 10.0% threshold\r\n"
@@ -155,7 +141,7 @@ class SentinelCliTest {
     Path f = dir.resolve("broken.csv");
     Files.writeString(f, HEADER + "\nC-1,\"Acme,Jane,1.00,2024-03-01\n");
 
-    Run r = run("ingest", f.toString(), "--source", "judgments");
+    Cli.Run r = run("ingest", f.toString(), "--source", "judgments");
 
     assertThat(r.exitCode()).isEqualTo(ExitCodes.REJECTED);
     assertThat(r.out()).contains("MALFORMED_CSV");
@@ -178,7 +164,7 @@ class SentinelCliTest {
         new String[] {"batch", "show", "x"}, "error: Invalid value for positional parameter at index 0 (ID)",
         new String[] {"nonsense"}, "error: Unmatched argument at index 0: 'nonsense'");
     mistakes.forEach((args, expected) -> {
-      Run r = run(args);
+      Cli.Run r = run(args);
       assertThat(r.exitCode()).as(String.join(" ", args)).isEqualTo(ExitCodes.USAGE);
       assertThat(r.err()).as(String.join(" ", args)).startsWith(expected);
       assertThat(r.err().lines().count()).as(String.join(" ", args)).isLessThanOrEqualTo(2);
@@ -188,7 +174,7 @@ class SentinelCliTest {
 
   @Test
   void unreachableDatabaseIsARunFailureWithoutAStackTrace() throws IOException {
-    Run r = runWith(Map.of("DATABASE_URL", "postgresql://nobody@127.0.0.1:1/none"),
+    Cli.Run r = runWith(Map.of("DATABASE_URL", "postgresql://nobody@127.0.0.1:1/none"),
         "ingest", file("ok.csv", "C-1,Acme,Jane,1.00,2024-03-01").toString(), "--source", "judgments");
 
     assertThat(r.exitCode()).isEqualTo(ExitCodes.RUN_FAILED);
@@ -201,18 +187,18 @@ class SentinelCliTest {
     run("ingest", file("a.csv", "C-1,Acme,Jane,1.00,2024-03-01").toString(), "--source", "judgments");
     run("ingest", file("b.csv", "C-1,Acme,Jane,9.00,2024-03-01").toString(), "--source", "judgments");
 
-    Run refused = run("batch", "rollback", "1", "--reason", "test");
+    Cli.Run refused = run("batch", "rollback", "1", "--reason", "test");
     assertThat(refused.exitCode()).as(refused.err()).isEqualTo(ExitCodes.REFUSED);
     assertThat(refused.err()).startsWith("refused ROLLBACK_REFUSED: batch 2 has since changed or re-delivered 1 row(s)");
 
     assertThat(run("batch", "rollback", "2", "--reason", "test").exitCode()).isZero();
-    Run ok = run("batch", "rollback", "1", "--reason", "test");
+    Cli.Run ok = run("batch", "rollback", "1", "--reason", "test");
     assertThat(ok.exitCode()).isZero();
     assertThat(ok.out()).startsWith("batch 1 rolled back: 0 row(s) restored");
-    Run again = run("batch", "rollback", "1", "--reason", "test");
+    Cli.Run again = run("batch", "rollback", "1", "--reason", "test");
     assertThat(again.exitCode()).isZero();
     assertThat(again.out()).contains("already rolled back");
-    Run missingReason = run("batch", "rollback", "1");
+    Cli.Run missingReason = run("batch", "rollback", "1");
     assertThat(missingReason.exitCode()).isEqualTo(ExitCodes.USAGE);
   }
 
@@ -221,7 +207,7 @@ class SentinelCliTest {
     Path f = file("bad.csv", "C-1,Acme,Jane,1.00,2024-03-01", "C-2,Acme,John,x,2024-03-02");
     assertThat(run("ingest", f.toString(), "--source", "judgments").exitCode()).isEqualTo(ExitCodes.REJECTED);
 
-    Run again = run("batch", "reingest", "1", "--reason", "vendor agreed to 50%", "--threshold", "50");
+    Cli.Run again = run("batch", "reingest", "1", "--reason", "vendor agreed to 50%", "--threshold", "50");
 
     assertThat(again.exitCode()).as(again.err()).isZero();
     assertThat(again.out()).startsWith("batch 1 completed: 2 rows, 1 valid, 1 invalid; 1 inserted");
@@ -230,7 +216,7 @@ class SentinelCliTest {
         + " must be a plain number >= 0 with at most 2 decimals and below 10000000000, like 1234.50"
         + System.lineSeparator());
 
-    Run refused = run("batch", "reingest", "1", "--reason", "again");
+    Cli.Run refused = run("batch", "reingest", "1", "--reason", "again");
     assertThat(refused.exitCode()).isEqualTo(ExitCodes.REFUSED);
     assertThat(refused.err()).startsWith("refused REINGEST_REFUSED: batch 1 is completed; a loaded file is not loaded twice");
   }
@@ -244,7 +230,7 @@ class SentinelCliTest {
           VALUES ('judgments', 'incoming/judgments/march.csv', 'etag:abc', 'failed', 10, 'error rate 50.0% > 10.0% threshold')""");
     }
 
-    Run r = run("batch", "reingest", "1", "--reason", "profile fixed");
+    Cli.Run r = run("batch", "reingest", "1", "--reason", "profile fixed");
 
     assertThat(r.exitCode()).isZero();
     assertThat(r.out()).startsWith("batch 1 released for re-drive; publish {\"type\": \"redrive\", \"batch_id\": 1}");
@@ -254,22 +240,22 @@ class SentinelCliTest {
 
   @Test
   void sourceAddMakesAVendorsHeadersLoad() throws IOException {
-    Run added = run("source", "add", "acme", "--alias", "Case No=case_number", "--alias", "AMOUNT=judgment_amount",
+    Cli.Run added = run("source", "add", "acme", "--alias", "Case No=case_number", "--alias", "AMOUNT=judgment_amount",
         "--alias", "filed=judgment_date", "--date-format", "MM/dd/yyyy", "--threshold", "5");
     assertThat(added.exitCode()).as(added.err()).isZero();
     assertThat(added.out()).isEqualTo("source acme added; vendors upload to incoming/acme/" + System.lineSeparator());
     Path f = dir.resolve("acme.csv");
     Files.writeString(f, "Case No,plaintiff_name,defendant_name,Amount,Filed\nA-1,Acme,Jane,5.00,03/01/2024\n");
 
-    Run ingest = run("ingest", f.toString(), "--source", "acme");
+    Cli.Run ingest = run("ingest", f.toString(), "--source", "acme");
 
     assertThat(ingest.out()).startsWith("batch 1 completed: 1 rows, 1 valid, 0 invalid; 1 inserted");
     assertThat(run("source", "list").out()).contains("acme").contains("threshold=5.00%")
         .contains("{amount=judgment_amount, case no=case_number, filed=judgment_date}").contains("[MM/dd/yyyy]");
-    Run again = run("source", "add", "acme");
+    Cli.Run again = run("source", "add", "acme");
     assertThat(again.exitCode()).isEqualTo(ExitCodes.USAGE);
     assertThat(again.err()).isEqualTo("error: source acme already exists" + System.lineSeparator());
-    Run badColumn = run("source", "add", "other", "--alias", "x=amount");
+    Cli.Run badColumn = run("source", "add", "other", "--alias", "x=amount");
     assertThat(badColumn.exitCode()).isEqualTo(ExitCodes.USAGE);
     assertThat(badColumn.err()).startsWith("error: --alias x=amount: unknown column; columns are [case_number,");
     assertThat(run("source", "add", "Bad Name").err()).startsWith("error: source name must be lower-case");
@@ -279,9 +265,9 @@ class SentinelCliTest {
   void batchListAndShowDescribeBatches() throws IOException {
     run("ingest", file("a.csv", "C-1,Acme,Jane,1.00,2024-03-01").toString(), "--source", "judgments", "--dry-run");
 
-    Run list = run("batch", "list");
-    Run show = run("batch", "show", "1");
-    Run json = run("batch", "show", "1", "--json");
+    Cli.Run list = run("batch", "list");
+    Cli.Run show = run("batch", "show", "1");
+    Cli.Run json = run("batch", "show", "1", "--json");
 
     assertThat(list.exitCode()).isZero();
     assertThat(list.out()).contains("completed*").contains("a.csv").contains("* dry run");
@@ -304,14 +290,14 @@ class SentinelCliTest {
 
   @Test
   void doctorReportsPendingMigrationsThenHealth() {
-    Run before = run("doctor");
+    Cli.Run before = run("doctor");
     assertThat(before.exitCode()).isEqualTo(ExitCodes.UNHEALTHY);
     assertThat(before.out()).contains("FAIL migrations: 6 pending").contains("run 'sentinel migrate'");
 
-    Run migrate = run("migrate");
+    Cli.Run migrate = run("migrate");
     assertThat(migrate.out()).isEqualTo("applied 6 migration(s); schema is at version 6" + System.lineSeparator());
 
-    Run after = run("doctor");
+    Cli.Run after = run("doctor");
     assertThat(after.exitCode()).isZero();
     assertThat(after.out()).contains("ok   migrations: current").contains("ok   sources: judgments");
   }
@@ -321,8 +307,8 @@ class SentinelCliTest {
     Map<String, String> env = Map.of("DRAGONFLY_HOME", home.toString());
     Path f = file("ok.csv", "C-1,Acme,Jane,1.00,2024-03-01");
 
-    Run first = runWith(env, "ingest", f.toString(), "--source", "judgments");
-    Run second = runWith(env, "ingest", f.toString(), "--source", "judgments");
+    Cli.Run first = runWith(env, "ingest", f.toString(), "--source", "judgments");
+    Cli.Run second = runWith(env, "ingest", f.toString(), "--source", "judgments");
 
     assertThat(first.exitCode()).isZero();
     assertThat(first.out()).startsWith("batch 1 completed");
