@@ -1,0 +1,157 @@
+package dev.dragonfly.sentinel;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.dragonfly.intake.Database;
+import dev.dragonfly.intake.DatabaseUrl;
+import dev.dragonfly.intake.Fixtures;
+import dev.dragonfly.intake.MutableClock;
+import dev.dragonfly.intake.Races;
+import dev.dragonfly.intake.TestDatabase;
+import dev.dragonfly.sentinel.check.Status;
+import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** {@code sentinel --loop}: passes on time, /healthz and /metrics, outages survived, a clean stop on SIGTERM. */
+class SentinelLoopTest {
+  private static final SentinelFactory.Clients NO_AWS = new SentinelFactory.Clients(Optional.empty(), Optional.empty());
+  private final HttpClient http = HttpClient.newHttpClient();
+
+  private HttpResponse<String> get(int port, String path) throws Exception {
+    return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path)).build(),
+        HttpResponse.BodyHandlers.ofString());
+  }
+
+  private static void await(List<Report> reports, Predicate<Report> condition, String what) throws InterruptedException {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+    while (reports.stream().noneMatch(condition)) {
+      if (System.nanoTime() > deadline) throw new AssertionError("no pass " + what + " within 60 s: " + reports.size() + " passes");
+      Thread.sleep(20);
+    }
+  }
+
+  @Test
+  void healthzIsOkWhilePassesRunOnTimeAndLateAfterThreeIntervalsAndMetricsCountThePasses() throws Exception {
+    Database db = TestDatabase.fresh();
+    MutableClock clock = new MutableClock(Fixtures.CLOCK.instant());
+    SentinelConfig config = SentinelConfig.fromEnv(Map.of("SENTINEL_INSTANCE", "loop-test"));
+    List<Report> reports = new CopyOnWriteArrayList<>();
+    try (SentinelFactory.Built built = SentinelFactory.build(config, db, clock, NO_AWS);
+         SentinelLoop loop = new SentinelLoop(() -> built.sentinel().runOnce(clock.instant()), reports::add, clock,
+             Duration.ofMinutes(1), 0)) {
+      CompletableFuture<Void> running = Races.async(() -> {
+        loop.run();
+        return null;
+      });
+      await(reports, r -> true, "at all");
+
+      HttpResponse<String> healthy = get(loop.port(), "/healthz");
+      assertThat(healthy.statusCode()).isEqualTo(200);
+      assertThat(healthy.body()).startsWith("ok: last pass " + Fixtures.CLOCK.instant() + " (ok)");
+      HttpResponse<String> metrics = get(loop.port(), "/metrics");
+      assertThat(metrics.statusCode()).isEqualTo(200);
+      assertThat(metrics.body()).contains("sentinel_passes_total{status=\"ok\"} 1.0")
+          .contains("sentinel_check_status{check=\"stuck_batches\"} 0.0")
+          .contains("sentinel_pass_duration_seconds_count 1");
+
+      clock.advance(Duration.ofMinutes(3).plusSeconds(1)); // the loop sleeps its real minute; by its clock it is late
+      HttpResponse<String> late = get(loop.port(), "/healthz");
+      assertThat(late.statusCode()).isEqualTo(503);
+      assertThat(late.body()).startsWith("late: last pass ");
+
+      assertThat(loop.stop(Duration.ofSeconds(10))).isTrue();
+      running.get(10, TimeUnit.SECONDS);
+      assertThat(reports).hasSize(1);
+    }
+  }
+
+  @Test
+  void theLoopSurvivesTheDatabaseTerminatedStoppedAndStartedAgainAndItsNextGoodPassSaysSo(@TempDir Path data)
+      throws Exception {
+    EmbeddedPostgres pg = EmbeddedPostgres.builder().setDataDirectory(data).setCleanDataDirectory(false).start();
+    int port = pg.getPort();
+    Database db = Database.connect(DatabaseUrl.parse("postgresql://postgres@localhost:" + port + "/postgres"), 2);
+    db.migrate();
+    Clock clock = Clock.systemUTC();
+    SentinelConfig config = SentinelConfig.fromEnv(Map.of("SENTINEL_INSTANCE", "outage-test", "SENTINEL_UNKNOWN_PASSES", "100"));
+    List<Report> reports = new CopyOnWriteArrayList<>();
+    try (SentinelFactory.Built built = SentinelFactory.build(config, db, clock, NO_AWS);
+         SentinelLoop loop = new SentinelLoop(() -> {
+           PassPreparation.migrate(db);
+           return built.sentinel().runOnce(clock.instant());
+         }, reports::add, clock, Duration.ofMillis(50), 0)) {
+      CompletableFuture<Void> running = Races.async(() -> {
+        loop.run();
+        return null;
+      });
+      await(reports, r -> r.status() == Status.OK, "ok");
+
+      db.jdbi().useHandle(h -> h.createQuery("""
+              SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
+              WHERE backend_type = 'client backend' AND pid <> pg_backend_pid()""").mapTo(Long.class).one());
+      pg.close();
+      int before = reports.size();
+      await(reports, r -> reports.indexOf(r) >= before && r.check("database").status() == Status.UNKNOWN,
+          "with the database unknown");
+      assertThat(running).isNotDone();
+
+      pg = EmbeddedPostgres.builder().setDataDirectory(data).setCleanDataDirectory(false).setPort(port).start();
+      int down = reports.size();
+      await(reports, r -> reports.indexOf(r) >= down && r.check("database").status() == Status.OK, "with the database back");
+      Report recovered = reports.stream().filter(r -> reports.indexOf(r) >= down && r.check("database").status() == Status.OK)
+          .findFirst().orElseThrow();
+      assertThat(recovered.check("self").summary()).contains("database runs again after").contains("unknown pass(es) since");
+
+      assertThat(loop.stop(Duration.ofSeconds(10))).isTrue();
+      running.get(10, TimeUnit.SECONDS);
+    } finally {
+      pg.close();
+    }
+  }
+
+  @Test
+  void sigtermStopsTheLoopAfterItsCurrentPass() throws Exception {
+    Database db = TestDatabase.fresh();
+    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    ProcessBuilder pb = new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"),
+        SentinelCli.class.getName(), "--loop", "--interval", "200ms", "--port", "0");
+    pb.environment().put("DATABASE_URL", TestDatabase.jdbcUrl(db));
+    pb.environment().put("SENTINEL_INSTANCE", "sigterm-test");
+    pb.redirectErrorStream(true);
+    Process child = pb.start();
+    StringBuilder seen = new StringBuilder();
+    try (var out = new BufferedReader(new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8))) {
+      String line;
+      int passes = 0;
+      while ((line = out.readLine()) != null) {
+        seen.append(line).append('\n');
+        if (line.contains(" pass in ") && ++passes == 2) break;
+      }
+      assertThat(passes).as(seen.toString()).isEqualTo(2);
+      child.toHandle().destroy(); // SIGTERM, leaving our end of its output open to read the rest
+      out.lines().forEach(l -> seen.append(l).append('\n'));
+      assertThat(child.waitFor(30, TimeUnit.SECONDS)).isTrue();
+    }
+    assertThat(seen.toString()).contains("/healthz and /metrics on port").contains("sentinel stopped after its last pass")
+        .doesNotContain("Exception");
+    assertThat(child.exitValue()).isEqualTo(143); // 128 + SIGTERM, after the hooks ran
+  }
+}
