@@ -65,6 +65,7 @@ class TemplateTest {
         case "INTAKE_STALE_AFTER" -> "PT45S";
         case "INTAKE_CHUNK_ROWS" -> "4096";
         case "INTAKE_TRANSIENT_RETRIES" -> "3";
+        case "SENTINEL_INTERVAL" -> "PT1M";
         default -> "sample-" + n.toLowerCase();
       });
     }
@@ -173,5 +174,25 @@ class TemplateTest {
     assertThat(invoke.path("DestinationConfig").path("OnFailure").path("Destination").toString())
         .contains("IngestDeadLetters");
     assertThat(TEMPLATE.path("Resources").path("IngestDeadLetters").path("Type").asText()).isEqualTo("AWS::SQS::Queue");
+  }
+
+  @Test
+  void theSentinelPassesOnTheIntervalItIsConfiguredWithAndReDrivesThroughTheEventsTopicOnly() {
+    JsonNode sentinel = functions().get("SentinelFunction").path("Properties");
+    Map<String, String> env = new HashMap<>();
+    sentinel.path("Environment").path("Variables").fields()
+        .forEachRemaining(e -> env.put(e.getKey(), e.getValue().isTextual() ? e.getValue().asText() : "x"));
+    SentinelConfig config = SentinelConfig.fromEnv(env);
+    String schedule = sentinel.path("Events").path("EveryMinute").path("Properties").path("Schedule").asText();
+    assertThat(schedule).isEqualTo("rate(1 minute)");
+    assertThat(config.interval()).isEqualTo(java.time.Duration.ofMinutes(1));
+    assertThat(config.intake().staleAfter()).isEqualTo(dev.dragonfly.intake.IntakeConfig.fromEnv(Map.of(
+        "INTAKE_STALE_AFTER", functions().get("IngestFunction").path("Properties").path("Environment").path("Variables")
+            .path("INTAKE_STALE_AFTER").asText())).staleAfter());
+    assertThat(sentinel.path("EventInvokeConfig").path("MaximumRetryAttempts").asInt()).isZero();
+    Map<String, String> resourceBySid = new HashMap<>();
+    for (JsonNode s : sentinel.path("Policies").get(1).path("Statement")) resourceBySid.put(s.path("Sid").asText(), s.path("Resource").toString());
+    assertThat(resourceBySid.get("PublishRedrives")).contains("EventsTopic").doesNotContain("AlertsTopic");
+    assertThat(resourceBySid.get("HeadUploads")).contains("/incoming/*");
   }
 }
