@@ -171,6 +171,24 @@ class StuckBatchesTest {
   }
 
   @Test
+  void batchGivenBackAfterAFailureIsReDrivenOnceNobodyClaimedItWithinTheWindow() {
+    var store = new BatchStore(f.db.jdbi(), f.clock);
+    long id = f.db.jdbi().inTransaction(h -> {
+      var claim = (dev.dragonfly.intake.Claim.Claimed) store.claim(h, Fixtures.ref("incoming/judgments/released.csv"),
+          java.math.BigDecimal.TEN, Duration.ofSeconds(45));
+      store.release(h, claim, "database error 57P01: terminating connection");
+      return claim.batchId();
+    });
+    try (SentinelFactory.Built sentinel = f.withTopic(Map.of(), sns)) {
+      f.clock.advance(Duration.ofSeconds(44));
+      assertThat(sentinel.sentinel().runOnce(f.clock.instant()).check(StuckBatches.NAME).status()).isEqualTo(Status.OK);
+      f.clock.advance(Duration.ofSeconds(2));
+      assertThat(sentinel.sentinel().runOnce(f.clock.instant()).check(StuckBatches.NAME).status()).isEqualTo(Status.WARNING);
+    }
+    assertThat(redriveMessages()).containsExactly(id);
+  }
+
+  @Test
   void aLiveWorkersBatchIsLeftAlone() {
     long id = processing("incoming/judgments/alive.csv", f.clock.instant());
     try (SentinelFactory.Built sentinel = f.withTopic(Map.of(), sns)) {
