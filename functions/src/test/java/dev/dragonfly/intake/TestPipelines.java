@@ -29,4 +29,21 @@ public final class TestPipelines {
             WHERE datname = current_database() AND state = 'idle in transaction' AND pid <> pg_backend_pid()""")
         .mapTo(Long.class).one());
   }
+
+  /**
+   * A pipeline that stops right after its claim until {@code resume} opens, with no heartbeat
+   * of its own: a worker that is slow to start, never one that looks alive.
+   */
+  public static IntakePipeline pausedAfterClaim(Database db, IntakeConfig config, Clock clock,
+                                                java.util.concurrent.CountDownLatch resume) {
+    return new IntakePipeline(db, config, clock, new IntakeHooks() {
+      @Override public void afterClaim(long batchId) {
+        try {
+          resume.await();
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+      }
+    }, new ManualHeartbeats());
+  }
 }

@@ -32,7 +32,11 @@ public final class SentinelPassHandler implements RequestHandler<Map<String, Obj
   private SentinelFactory.Built built;
 
   public SentinelPassHandler() {
-    this(SentinelConfig.fromEnv(System.getenv()), Clock.systemUTC(), AwsClients.forConfig(SentinelConfig.fromEnv(System.getenv())));
+    this(SentinelConfig.fromEnv(System.getenv()), Clock.systemUTC());
+  }
+
+  private SentinelPassHandler(SentinelConfig config, Clock clock) {
+    this(config, clock, AwsClients.forConfig(config));
   }
 
   SentinelPassHandler(SentinelConfig config, Clock clock, SentinelFactory.Clients clients) {

@@ -189,6 +189,31 @@ class StuckBatchesTest {
   }
 
   @Test
+  void aBatchWhoseInProcessReDriveIsStillRunningIsNotReDrivenAgain(@TempDir Path dir) throws Exception {
+    Path input = dir.resolve("slow.csv");
+    Files.writeString(input, Fixtures.csv(Fixtures.row("C-1")));
+    long id = processing(input.toString(), f.clock.instant());
+    var resume = new java.util.concurrent.CountDownLatch(1);
+    var pipeline = dev.dragonfly.intake.TestPipelines.pausedAfterClaim(f.db, dev.dragonfly.intake.IntakeConfig.defaults(),
+        f.clock, resume);
+    try (var redriver = new dev.dragonfly.sentinel.heal.LocalRedriver(pipeline, java.util.Optional.empty(),
+        java.util.Optional.empty())) {
+      var check = new StuckBatches(f.db.jdbi(), Duration.ofSeconds(45), 3, redriver,
+          new dev.dragonfly.sentinel.heal.Audit("test-sentinel"));
+      f.clock.advance(Duration.ofSeconds(46));
+      assertThat(check.run(f.clock.instant()).actions()).hasSize(1);
+      f.clock.advance(Duration.ofMinutes(2)); // its claim's heartbeat is silent now too: it is still starting
+      CheckResult second = check.run(f.clock.instant());
+
+      assertThat(second.status()).isEqualTo(Status.OK);
+      assertThat(batch(id).redrives()).isEqualTo(1);
+      resume.countDown();
+      redriver.awaitQueued(Duration.ofSeconds(30));
+    }
+    assertThat(batch(id).status()).isEqualTo("completed");
+  }
+
+  @Test
   void aLiveWorkersBatchIsLeftAlone() {
     long id = processing("incoming/judgments/alive.csv", f.clock.instant());
     try (SentinelFactory.Built sentinel = f.withTopic(Map.of(), sns)) {

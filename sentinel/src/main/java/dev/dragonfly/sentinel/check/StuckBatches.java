@@ -69,6 +69,7 @@ public final class StuckBatches implements Check {
     List<Finding> findings = new ArrayList<>();
     List<Action> actions = new ArrayList<>();
     for (Batch batch : stuck) {
+      if (redriver.inFlight(batch.id())) continue; // queued behind another re-drive in this process: not stuck
       heal(batch, now, horizon).ifPresent(outcome -> {
         findings.add(outcome.finding());
         outcome.action().ifPresent(actions::add);

@@ -42,6 +42,7 @@ public final class LocalRedriver implements Redriver, AutoCloseable {
     return t;
   });
   private final AtomicReference<Future<?>> last = new AtomicReference<>();
+  private final java.util.Set<Long> inFlight = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
   public LocalRedriver(IntakePipeline pipeline, Optional<S3Client> s3, Optional<String> bucket) {
     this.pipeline = pipeline;
@@ -67,6 +68,7 @@ public final class LocalRedriver implements Redriver, AutoCloseable {
   @Override public void redrive(Batch batch) {
     ObjectRef ref = new ObjectRef(batch.source(), batch.objectKey(), batch.objectVersion());
     ObjectOpener opener = opener(batch);
+    inFlight.add(batch.id());
     last.set(runner.submit(() -> {
       try {
         IntakeResult result = pipeline.retryingTransientFailures(() -> pipeline.ingest(ref, opener, IngestOptions.DEFAULT));
@@ -74,8 +76,14 @@ public final class LocalRedriver implements Redriver, AutoCloseable {
       } catch (RuntimeException e) {
         // the batch was given back or its heartbeat goes stale: the next pass sees it again
         log.warn("re-drive of batch {} in process failed: {}", batch.id(), e.getMessage());
+      } finally {
+        inFlight.remove(batch.id());
       }
     }));
+  }
+
+  @Override public boolean inFlight(long batchId) {
+    return inFlight.contains(batchId);
   }
 
   private ObjectOpener opener(Batch batch) {

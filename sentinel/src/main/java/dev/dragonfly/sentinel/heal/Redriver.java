@@ -17,4 +17,12 @@ public interface Redriver {
 
   /** Hands the re-drive off; returns once it is on its way (published, or queued to run here). */
   void redrive(Batch batch);
+
+  /**
+   * Whether an earlier re-drive of this batch is still queued or running here: such a batch is
+   * waiting its turn, not stuck (a published re-drive is out of our hands: false).
+   */
+  default boolean inFlight(long batchId) {
+    return false;
+  }
 }
