@@ -14,7 +14,9 @@ import java.net.URI;
 import java.sql.Connection;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -313,5 +315,64 @@ class SchemaCacheTest {
       if (System.nanoTime() > until) throw new AssertionError(waiting + " session(s) waiting on a lock, expected " + n);
       TimeUnit.MILLISECONDS.sleep(20);
     }
+  }
+
+  // sentinel pgrst-reload, driven as an operator runs it
+
+  private SentinelCliTest.Run pgrstReload(Map<String, String> extra, String... args) {
+    Map<String, String> env = new HashMap<>(Map.of("DATABASE_URL", TestDatabase.jdbcUrl(db), "SENTINEL_INSTANCE", "operator-1",
+        "POSTGREST_RELOAD_DEADLINE", "500ms"));
+    env.putAll(extra);
+    String[] argv = new String[args.length + 1];
+    argv[0] = "pgrst-reload";
+    System.arraycopy(args, 0, argv, 1, args.length);
+    return SentinelCliTest.runWith(env, argv);
+  }
+
+  @Test
+  void pgrstReload_sendsReloadSchema_auditsIt_andExits0OncePostgrestServesEveryRelation() {
+    start();
+    sql("CREATE TABLE public.orders (id int)");
+
+    SentinelCliTest.Run r = pgrstReload(Map.of("POSTGREST_URL", standIn.url().toString()));
+
+    assertThat(r.exitCode()).isZero();
+    assertThat(r.out()).isEqualTo("schema reload sent; PostgREST serves the newest 1 relation(s) and 0 function(s)\n");
+    assertThat(standIn.payloads()).containsExactly("reload schema");
+    assertThat(reloadsAudited()).singleElement().satisfies(e -> {
+      assertThat(e.instance()).isEqualTo("operator-1");
+      assertThat(e.detail()).isEqualTo("sentinel pgrst-reload");
+    });
+  }
+
+  @Test
+  void pgrstReload_whenPostgrestKeepsItsStaleCache_exits6NamingWhatIsMissing() {
+    start().ignoreReloads();
+    sql("CREATE TABLE public.orders (id int)");
+
+    SentinelCliTest.Run r = pgrstReload(Map.of("POSTGREST_URL", standIn.url().toString()));
+
+    assertThat(r.exitCode()).isEqualTo(6);
+    assertThat(r.out()).isEqualTo("schema reload sent; 500 ms later still missing from PostgREST's schema cache: relation"
+        + " public.orders; see runbooks/schema-cache.md\n");
+  }
+
+  @Test
+  void pgrstReload_withoutPostgrestUrl_exits2WithOneLineSayingToSetIt() {
+    SentinelCliTest.Run r = pgrstReload(Map.of());
+
+    assertThat(r.exitCode()).isEqualTo(2);
+    assertThat(r.err()).isEqualTo("error: set POSTGREST_URL to PostgREST's address (e.g. http://localhost:3000) to reload"
+        + " its schema cache\n");
+    assertThat(reloadsAudited()).isEmpty();
+  }
+
+  @Test
+  void pgrstReload_help_describesTheCommandAndItsExitCodes() {
+    SentinelCliTest.Run r = pgrstReload(Map.of(), "--help");
+
+    assertThat(r.exitCode()).isZero();
+    assertThat(r.out()).contains("Usage: sentinel pgrst-reload").contains("NOTIFY pgrst, 'reload schema'")
+        .contains("6 PostgREST still lacks some");
   }
 }

@@ -53,7 +53,8 @@ class SentinelCliTest {
     return runWith(Map.of("DATABASE_URL", databaseUrl), args);
   }
 
-  private static Run runWith(Map<String, String> env, String... args) {
+  /** The CLI in process, as SchemaCacheTest drives pgrst-reload too. */
+  static Run runWith(Map<String, String> env, String... args) {
     var out = new StringWriter();
     var err = new StringWriter();
     try (Connector connector = new Connector(env)) {
