@@ -18,6 +18,6 @@ final class ExitCodes {
   static final int REFUSED = 5;
   /** A pass that could not run or was called wrongly (Nagios UNKNOWN); a pass's other codes are its verdict's. */
   static final int PASS_UNKNOWN = 3;
-  /** doctor found a problem. */
+  /** doctor found a problem, or pgrst-reload could not verify its reload. */
   static final int UNHEALTHY = 6;
 }

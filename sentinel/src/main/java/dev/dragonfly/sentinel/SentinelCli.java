@@ -18,12 +18,12 @@ import picocli.CommandLine.Spec;
     description = {"Watch and operate the Dragonfly Intake pipeline. With no command: one sentinel pass, one line per check",
         "(stuck_batches, error_spike, schema_cache, lost_events, database, self); --loop runs passes forever."},
     subcommands = {MigrateCommand.class, IngestCommand.class, BatchCommand.class, SourceCommand.class,
-        DoctorCommand.class, AuditCommand.class, CleanupCommand.class},
+        DoctorCommand.class, AuditCommand.class, CleanupCommand.class, PgrstReloadCommand.class},
     footer = {"", "DATABASE_URL selects a PostgreSQL server (postgresql://user:pass@host:port/db or jdbc:postgresql://…);",
         "without it an embedded PostgreSQL keeps its data under DRAGONFLY_HOME (default ~/.dragonfly-intake).",
         "Exit codes of a pass (the Nagios plugin convention): 0 ok, 1 warning, 2 critical, 3 unknown (the",
         "pass could not run, or was called wrongly). Of the other commands: 0 ok, 1 run failed, 2 bad usage,",
-        "3 batch rejected, 4 in progress elsewhere, 5 refused, 6 doctor found a problem."})
+        "3 batch rejected, 4 in progress elsewhere, 5 refused, 6 doctor or pgrst-reload found a problem."})
 public final class SentinelCli implements Callable<Integer> {
   private final Connector connector;
   @Spec CommandSpec spec;

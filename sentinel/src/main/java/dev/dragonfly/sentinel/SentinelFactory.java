@@ -6,6 +6,7 @@ import dev.dragonfly.sentinel.check.Check;
 import dev.dragonfly.sentinel.check.DatabaseCheck;
 import dev.dragonfly.sentinel.check.ErrorSpike;
 import dev.dragonfly.sentinel.check.PassHistory;
+import dev.dragonfly.sentinel.check.SchemaCache;
 import dev.dragonfly.sentinel.check.SentinelSelf;
 import dev.dragonfly.sentinel.check.StuckBatches;
 import dev.dragonfly.sentinel.heal.Audit;
@@ -49,10 +50,21 @@ final class SentinelFactory {
     List<Check> checks = List.of(
         new StuckBatches(db.jdbi(), config.intake().staleAfter(), config.maxRedrives(), redriver, audit),
         new ErrorSpike(db.jdbi(), config.errorSpike()),
+        schemaCache(config, db, audit),
         new DatabaseCheck(db.jdbi(), config.database()));
     PassHistory history = new PassHistory(Optional.of(new SentinelState(db.jdbi())));
     Check self = new SentinelSelf(history, config.interval(), config.unknownPasses());
     Optional<DeadMansSwitch> ping = config.pingUrl().map(DeadMansSwitch::new);
-    return new Built(new Sentinel(checks, self, config.checkTimeLimit(), Map.of(), history, ping, config.instance()), local);
+    // schema_cache may wait out a reload: its deadline on top of the usual limit
+    Map<String, java.time.Duration> limits = Map.of(SchemaCache.NAME, config.checkTimeLimit().plus(config.postgrest().reloadDeadline()));
+    return new Built(new Sentinel(checks, self, config.checkTimeLimit(), limits, history, ping, config.instance()), local);
+  }
+
+  /** The reload goes to POSTGREST_NOTIFY_DATABASE_URL (a direct connection) when set, else to the sentinel's database. */
+  static SchemaCache schemaCache(SentinelConfig config, Database db, Audit audit) {
+    SentinelConfig.PostgrestSettings p = config.postgrest();
+    Database primary = p.notifyDatabaseUrl().map(Database::connect).orElse(db);
+    return new SchemaCache(db.jdbi(), primary.jdbi(), new SchemaCache.Settings(p.url(), p.adminUrl(), p.schemas(),
+        p.reloadMinInterval(), p.reloadDeadline(), SchemaCache.FIRST_BACKOFF), audit);
   }
 }
