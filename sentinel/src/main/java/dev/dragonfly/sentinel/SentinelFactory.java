@@ -5,6 +5,7 @@ import dev.dragonfly.intake.IntakePipeline;
 import dev.dragonfly.sentinel.check.Check;
 import dev.dragonfly.sentinel.check.DatabaseCheck;
 import dev.dragonfly.sentinel.check.ErrorSpike;
+import dev.dragonfly.sentinel.check.LostEvents;
 import dev.dragonfly.sentinel.check.PassHistory;
 import dev.dragonfly.sentinel.check.SentinelSelf;
 import dev.dragonfly.sentinel.check.StuckBatches;
@@ -46,11 +47,15 @@ final class SentinelFactory {
       local = Optional.of(r);
       redriver = r;
     }
+    SentinelState state = new SentinelState(db.jdbi());
+    SentinelConfig.LostEventsSettings lost = config.lostEvents();
     List<Check> checks = List.of(
         new StuckBatches(db.jdbi(), config.intake().staleAfter(), config.maxRedrives(), redriver, audit),
         new ErrorSpike(db.jdbi(), config.errorSpike()),
+        new LostEvents(db.jdbi(), clients.s3(), config.bucket(), new LostEvents.Limits(lost.age(), lost.pagesPerPass(),
+            lost.pageSize(), LostEvents.HEALS_PER_PASS_DEFAULT), redriver, audit, state),
         new DatabaseCheck(db.jdbi(), config.database()));
-    PassHistory history = new PassHistory(Optional.of(new SentinelState(db.jdbi())));
+    PassHistory history = new PassHistory(Optional.of(state));
     Check self = new SentinelSelf(history, config.interval(), config.unknownPasses());
     Optional<DeadMansSwitch> ping = config.pingUrl().map(DeadMansSwitch::new);
     return new Built(new Sentinel(checks, self, config.checkTimeLimit(), Map.of(), history, ping, config.instance()), local);
