@@ -5,6 +5,7 @@ import dev.dragonfly.intake.IntakePipeline;
 import dev.dragonfly.sentinel.check.Check;
 import dev.dragonfly.sentinel.check.DatabaseCheck;
 import dev.dragonfly.sentinel.check.ErrorSpike;
+import dev.dragonfly.sentinel.check.LostEvents;
 import dev.dragonfly.sentinel.check.PassHistory;
 import dev.dragonfly.sentinel.check.SchemaCache;
 import dev.dragonfly.sentinel.check.SentinelSelf;
@@ -47,12 +48,16 @@ final class SentinelFactory {
       local = Optional.of(r);
       redriver = r;
     }
+    SentinelState state = new SentinelState(db.jdbi());
+    SentinelConfig.LostEventsSettings lost = config.lostEvents();
     List<Check> checks = List.of(
         new StuckBatches(db.jdbi(), config.intake().staleAfter(), config.maxRedrives(), redriver, audit),
         new ErrorSpike(db.jdbi(), config.errorSpike()),
         schemaCache(config, db, audit),
+        new LostEvents(db.jdbi(), clients.s3(), config.bucket(), new LostEvents.Limits(lost.age(), lost.pagesPerPass(),
+            lost.pageSize(), LostEvents.HEALS_PER_PASS_DEFAULT), redriver, audit, state),
         new DatabaseCheck(db.jdbi(), config.database()));
-    PassHistory history = new PassHistory(Optional.of(new SentinelState(db.jdbi())));
+    PassHistory history = new PassHistory(Optional.of(state));
     Check self = new SentinelSelf(history, config.interval(), config.unknownPasses());
     Optional<DeadMansSwitch> ping = config.pingUrl().map(DeadMansSwitch::new);
     // schema_cache may wait out a reload: its deadline on top of the usual limit
