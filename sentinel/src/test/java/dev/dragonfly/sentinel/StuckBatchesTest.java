@@ -151,6 +151,27 @@ class StuckBatchesTest {
   }
 
   @Test
+  void anOperatorsReingestOfAForceFailedBatchGivesItThreeReDrivesAgain() {
+    long id = processing("incoming/judgments/again.csv", f.clock.instant());
+    try (SentinelFactory.Built sentinel = f.withTopic(Map.of("SENTINEL_MAX_REDRIVES", "1"), sns)) {
+      f.clock.advance(Duration.ofSeconds(46));
+      sentinel.sentinel().runOnce(f.clock.instant()); // re-drive 1 of 1
+      claimedAndDiedAgain(id);
+      f.clock.advance(Duration.ofSeconds(46));
+      sentinel.sentinel().runOnce(f.clock.instant()); // force-failed
+      assertThat(batch(id).status()).isEqualTo("failed");
+
+      new BatchStore(f.db.jdbi(), f.clock).releaseForReingest(id, "cause fixed", Duration.ofSeconds(45));
+      f.clock.advance(Duration.ofSeconds(46));
+      CheckResult r = sentinel.sentinel().runOnce(f.clock.instant()).check(StuckBatches.NAME);
+
+      assertThat(r.summary()).contains("batch " + id + " re-driven", "re-drive 1 of 1");
+    }
+    assertThat(batch(id).status()).isEqualTo("uploaded");
+    assertThat(redriveMessages()).containsExactly(id, id);
+  }
+
+  @Test
   void uploadedBatchNobodyClaimedIsReDrivenOnlyAfterTheStaleWindow() {
     long id = processing("incoming/judgments/orphan.csv", f.clock.instant().minus(Duration.ofHours(1)));
     new BatchStore(f.db.jdbi(), f.clock).releaseForReingest(id, "operator reset", Duration.ofSeconds(45));
