@@ -48,38 +48,44 @@ public final class DatabaseCheck implements Check {
                           String blockingState) {}
 
   @Override public CheckResult run(Instant now) {
-    Connections connections = jdbi.withHandle(h -> h.createQuery("""
-            SELECT (SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend') AS used,
-                   current_setting('max_connections')::int AS max""")
-        .map((rs, ctx) -> new Connections(rs.getInt("used"), rs.getInt("max"))).one());
-    List<Session> idle = jdbi.withHandle(h -> h.createQuery("""
-            SELECT pid, coalesce(nullif(application_name, ''), '(no application name)') AS application,
-                   usename, state_change
-            FROM pg_stat_activity
-            WHERE datname = current_database() AND state IN ('idle in transaction', 'idle in transaction (aborted)')
-              AND state_change < :horizon
-            ORDER BY state_change LIMIT 10""")
-        .bind("horizon", now.minus(thresholds.idleInTransaction()))
-        .map((rs, ctx) -> new Session(rs.getInt("pid"), rs.getString("application"), rs.getString("usename"),
-            rs.getObject("state_change", OffsetDateTime.class)))
-        .list());
-    List<LockWait> waits = jdbi.withHandle(h -> h.createQuery("""
-            SELECT w.pid, coalesce(nullif(w.application_name, ''), '(no application name)') AS application,
-                   l.waitstart, b.pid AS blocking_pid,
-                   coalesce(nullif(b.application_name, ''), '(no application name)') AS blocking_application,
-                   b.state AS blocking_state
-            FROM pg_locks l
-            JOIN pg_stat_activity w ON w.pid = l.pid
-            CROSS JOIN LATERAL unnest(pg_blocking_pids(l.pid)) AS blocker(pid)
-            JOIN pg_stat_activity b ON b.pid = blocker.pid
-            WHERE NOT l.granted AND w.datname = current_database() AND l.waitstart < :horizon
-            ORDER BY l.waitstart LIMIT 10""")
-        .bind("horizon", now.minus(thresholds.lockWait()))
-        .map((rs, ctx) -> new LockWait(rs.getInt("pid"), rs.getString("application"),
-            rs.getObject("waitstart", OffsetDateTime.class), rs.getInt("blocking_pid"),
-            rs.getString("blocking_application"), rs.getString("blocking_state")))
-        .list());
+    // One connection for the three views: opening a connection costs more than the three queries.
+    return jdbi.withHandle(h -> {
+      Connections connections = h.createQuery("""
+              SELECT (SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend') AS used,
+                     current_setting('max_connections')::int AS max""")
+          .map((rs, ctx) -> new Connections(rs.getInt("used"), rs.getInt("max"))).one();
+      List<Session> idle = h.createQuery("""
+              SELECT pid, coalesce(nullif(application_name, ''), '(no application name)') AS application,
+                     usename, state_change
+              FROM pg_stat_activity
+              WHERE datname = current_database() AND state IN ('idle in transaction', 'idle in transaction (aborted)')
+                AND state_change < :horizon
+              ORDER BY state_change LIMIT 10""")
+          .bind("horizon", now.minus(thresholds.idleInTransaction()))
+          .map((rs, ctx) -> new Session(rs.getInt("pid"), rs.getString("application"), rs.getString("usename"),
+              rs.getObject("state_change", OffsetDateTime.class)))
+          .list();
+      List<LockWait> waits = h.createQuery("""
+              SELECT w.pid, coalesce(nullif(w.application_name, ''), '(no application name)') AS application,
+                     l.waitstart, b.pid AS blocking_pid,
+                     coalesce(nullif(b.application_name, ''), '(no application name)') AS blocking_application,
+                     b.state AS blocking_state
+              FROM pg_locks l
+              JOIN pg_stat_activity w ON w.pid = l.pid
+              CROSS JOIN LATERAL unnest(pg_blocking_pids(l.pid)) AS blocker(pid)
+              JOIN pg_stat_activity b ON b.pid = blocker.pid
+              WHERE NOT l.granted AND w.datname = current_database() AND l.waitstart < :horizon
+              ORDER BY l.waitstart LIMIT 10""")
+          .bind("horizon", now.minus(thresholds.lockWait()))
+          .map((rs, ctx) -> new LockWait(rs.getInt("pid"), rs.getString("application"),
+              rs.getObject("waitstart", OffsetDateTime.class), rs.getInt("blocking_pid"),
+              rs.getString("blocking_application"), rs.getString("blocking_state")))
+          .list();
+      return verdict(now, connections, idle, waits);
+    });
+  }
 
+  private CheckResult verdict(Instant now, Connections connections, List<Session> idle, List<LockWait> waits) {
     List<Finding> findings = new ArrayList<>();
     int percent = connections.percent();
     Status connectionStatus = percent >= thresholds.connectionsCriticalPercent() ? Status.CRITICAL

@@ -65,8 +65,10 @@ public final class PassHistory {
       try {
         Map<String, Object> streaks = new HashMap<>();
         unknown.forEach((check, s) -> streaks.put(check, Map.of("passes", s.passes(), "since", s.since().toString())));
-        st.write("pass", Map.of("at", at.toString(), "instance", instance), at);
-        st.write("streaks", streaks, at);
+        Map<String, Object> values = new LinkedHashMap<>();
+        values.put("pass", Map.of("at", at.toString(), "instance", instance));
+        values.put("streaks", streaks);
+        st.write(values, at); // one connection: a pass pays for each one it opens
       } catch (RuntimeException e) {
         log.debug("pass history not saved (the database is not answering): {}", e.getMessage());
       }
@@ -76,9 +78,10 @@ public final class PassHistory {
   private Previous load() {
     if (state.isEmpty()) return Previous.NONE;
     try {
-      Optional<Instant> at = state.get().read("pass").map(n -> Instant.parse(n.path("at").asText()));
+      Map<String, JsonNode> values = state.get().read("pass", "streaks");
+      Optional<Instant> at = Optional.ofNullable(values.get("pass")).map(n -> Instant.parse(n.path("at").asText()));
       Map<String, Streak> unknown = new LinkedHashMap<>();
-      state.get().read("streaks").ifPresent(n -> n.fields().forEachRemaining(e -> {
+      Optional.ofNullable(values.get("streaks")).ifPresent(n -> n.fields().forEachRemaining(e -> {
         JsonNode v = e.getValue();
         unknown.put(e.getKey(), new Streak(v.path("passes").asInt(), Instant.parse(v.path("since").asText())));
       }));

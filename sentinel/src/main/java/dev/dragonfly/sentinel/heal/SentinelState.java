@@ -3,6 +3,8 @@ package dev.dragonfly.sentinel.heal;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.dragonfly.intake.Json;
 import java.time.Instant;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.Optional;
 import org.jdbi.v3.core.Handle;
 import org.jdbi.v3.core.Jdbi;
@@ -22,6 +24,15 @@ public final class SentinelState {
     return jdbi.withHandle(h -> read(h, name));
   }
 
+  /** Several values over one connection; a name without a value is left out. */
+  public Map<String, JsonNode> read(String... names) {
+    return jdbi.withHandle(h -> {
+      Map<String, JsonNode> values = new LinkedHashMap<>();
+      for (String name : names) read(h, name).ifPresent(v -> values.put(name, v));
+      return values;
+    });
+  }
+
   /** Reads and locks the value until {@code h}'s transaction ends. */
   public static Optional<JsonNode> readForUpdate(Handle h, String name) {
     return h.createQuery("SELECT value::text FROM intake.sentinel_state WHERE name = :name FOR UPDATE")
@@ -35,6 +46,11 @@ public final class SentinelState {
 
   public void write(String name, Object value, Instant at) {
     jdbi.useHandle(h -> write(h, name, value, at));
+  }
+
+  /** Several values in one transaction, over one connection. */
+  public void write(Map<String, Object> values, Instant at) {
+    jdbi.useTransaction(h -> values.forEach((name, value) -> write(h, name, value, at)));
   }
 
   public static void write(Handle h, String name, Object value, Instant at) {
