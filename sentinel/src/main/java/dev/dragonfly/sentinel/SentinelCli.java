@@ -76,7 +76,12 @@ public final class SentinelCli implements Callable<Integer> {
       }
       return RunPasses.once(connector, config, json, out, err);
     }
-    return RunPasses.loop(connector, config, json, out, err);
+    try {
+      return RunPasses.loop(connector, config, json, out, err);
+    } catch (java.net.BindException e) {
+      err.println("error: port " + config.httpPort() + " is in use; choose another with --port or SENTINEL_HTTP_PORT");
+      return ExitCodes.PASS_UNKNOWN;
+    }
   }
 
   /** Parses 10s, 5m, 1h, 30d or ISO-8601 durations for options. */

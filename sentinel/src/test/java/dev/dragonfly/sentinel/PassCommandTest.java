@@ -112,6 +112,14 @@ class PassCommandTest {
       assertThat(r.err()).as(String.join(" ", args)).startsWith(expected);
       assertNoStackTrace(r);
     });
+    try (var taken = new java.net.ServerSocket(0)) {
+      Cli.Run busy = run("--loop", "--port", Integer.toString(taken.getLocalPort()));
+      assertThat(busy.exitCode()).isEqualTo(3);
+      assertThat(busy.err()).isEqualTo("error: port " + taken.getLocalPort()
+          + " is in use; choose another with --port or SENTINEL_HTTP_PORT" + System.lineSeparator());
+    } catch (java.io.IOException e) {
+      throw new IllegalStateException(e);
+    }
     Cli.Run badEnv = runWith(Map.of("SENTINEL_INTERVAL", "often"), "--json");
     assertThat(badEnv.exitCode()).isEqualTo(3);
     assertThat(badEnv.err()).isEqualTo("error: SENTINEL_INTERVAL: 'often' is not a duration; write it as 10s, 5m, 24h or 30d"
