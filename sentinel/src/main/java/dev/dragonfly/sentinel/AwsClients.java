@@ -5,6 +5,7 @@ import software.amazon.awssdk.core.checksums.RequestChecksumCalculation;
 import software.amazon.awssdk.core.checksums.ResponseChecksumValidation;
 import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
 import software.amazon.awssdk.services.s3.S3Client;
+import software.amazon.awssdk.services.secretsmanager.SecretsManagerClient;
 import software.amazon.awssdk.services.sns.SnsClient;
 
 /**
@@ -22,8 +23,21 @@ final class AwsClients {
         .requestChecksumCalculation(RequestChecksumCalculation.WHEN_REQUIRED)
         .responseChecksumValidation(ResponseChecksumValidation.WHEN_REQUIRED)
         .build());
-    Optional<SnsClient> sns = config.eventsTopicArn().map(t -> SnsClient.builder()
-        .httpClientBuilder(UrlConnectionHttpClient.builder()).build());
-    return new SentinelFactory.Clients(s3, sns);
+    Optional<SnsClient> sns = config.eventsTopicArn().or(() -> config.alerts().alertsTopicArn()).map(t -> SnsClient.builder()
+        .httpClientBuilder(UrlConnectionHttpClient.builder())
+        // a pass never waits long on SNS: an alert that does not go now waits in the outbox
+        .overrideConfiguration(o -> o.apiCallTimeout(java.time.Duration.ofSeconds(10)))
+        .build());
+    return new SentinelFactory.Clients(s3, sns, slackToken(config.alerts()));
+  }
+
+  /** SLACK_BOT_TOKEN, else the value of SLACK_BOT_TOKEN_SECRET_ARN from Secrets Manager (read once, at start). */
+  static Optional<String> slackToken(SentinelConfig.AlertSettings alerts) {
+    if (alerts.slackToken().isPresent()) return alerts.slackToken();
+    return alerts.slackTokenSecretArn().map(arn -> {
+      try (SecretsManagerClient secrets = SecretsManagerClient.builder().httpClientBuilder(UrlConnectionHttpClient.builder()).build()) {
+        return secrets.getSecretValue(b -> b.secretId(arn)).secretString().trim();
+      }
+    });
   }
 }

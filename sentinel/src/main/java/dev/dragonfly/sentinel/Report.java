@@ -1,5 +1,6 @@
 package dev.dragonfly.sentinel;
 
+import dev.dragonfly.sentinel.alert.AlertSummary;
 import dev.dragonfly.sentinel.check.CheckResult;
 import dev.dragonfly.sentinel.check.Status;
 import java.time.Instant;
@@ -14,9 +15,10 @@ import java.util.stream.Collectors;
  *
  * @param sentinel       the instance that ran the pass
  * @param deadMansSwitch what the ping said, or null with no {@code SENTINEL_PING_URL}
+ * @param alerts         open incidents, what was announced and sent, the outbox (null: alerts not run)
  */
 public record Report(int schemaVersion, String sentinel, Instant startedAt, long durationMs, Status status,
-                     List<CheckResult> checks, String deadMansSwitch) {
+                     List<CheckResult> checks, String deadMansSwitch, AlertSummary alerts) {
   public static final int SCHEMA_VERSION = 1;
 
   public Report {

@@ -1,6 +1,8 @@
 package dev.dragonfly.sentinel;
 
 import dev.dragonfly.intake.TransientFailures;
+import dev.dragonfly.sentinel.alert.AlertSummary;
+import dev.dragonfly.sentinel.alert.Alerts;
 import dev.dragonfly.sentinel.check.Check;
 import dev.dragonfly.sentinel.check.CheckResult;
 import dev.dragonfly.sentinel.check.PassHistory;
@@ -38,6 +40,7 @@ public final class Sentinel implements AutoCloseable {
   private final PassHistory history;
   private final Optional<DeadMansSwitch> deadMansSwitch;
   private final String instance;
+  private final Optional<Alerts> alerts;
   private final ExecutorService pool = Executors.newCachedThreadPool(r -> {
     Thread t = new Thread(r, "sentinel-check");
     t.setDaemon(true); // a check stuck in I/O past its limit must not keep the process alive
@@ -50,7 +53,7 @@ public final class Sentinel implements AutoCloseable {
    * @param timeLimit  each check's limit unless {@code timeLimits} names its own
    */
   Sentinel(List<Check> checks, Check self, Duration timeLimit, Map<String, Duration> timeLimits, PassHistory history,
-           Optional<DeadMansSwitch> deadMansSwitch, String instance) {
+           Optional<DeadMansSwitch> deadMansSwitch, String instance, Optional<Alerts> alerts) {
     this.checks = List.copyOf(checks);
     this.self = self;
     this.timeLimit = timeLimit;
@@ -58,6 +61,7 @@ public final class Sentinel implements AutoCloseable {
     this.history = history;
     this.deadMansSwitch = deadMansSwitch;
     this.instance = instance;
+    this.alerts = alerts;
   }
 
   public String instance() {
@@ -79,10 +83,21 @@ public final class Sentinel implements AutoCloseable {
     Status status = Status.worst(results.stream().map(CheckResult::status).toList());
     history.record(now, results, instance);
     String ping = deadMansSwitch.map(d -> d.ping(status)).orElse(null);
+    AlertSummary alerted = alerts.map(a -> alert(a, results, now)).orElse(null);
     Report report = new Report(Report.SCHEMA_VERSION, instance, now,
-        TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started), status, results, ping);
+        TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started), status, results, ping, alerted);
     results.forEach(Sentinel::log);
     return report;
+  }
+
+  /** Alerts never end a pass: a failure of theirs is a line of the report and of the log. */
+  private static AlertSummary alert(Alerts alerts, List<CheckResult> results, Instant now) {
+    try {
+      return alerts.process(results, now);
+    } catch (RuntimeException e) {
+      log.error("alerts failed: {}", TransientFailures.describe(e), e);
+      return new AlertSummary(List.of(), 0, 0, 0, List.of("alerts failed: " + TransientFailures.describe(e)));
+    }
   }
 
   private CheckResult await(Check check, Future<CheckResult> future, long startedNanos) {
@@ -116,5 +131,6 @@ public final class Sentinel implements AutoCloseable {
 
   @Override public void close() {
     pool.shutdownNow();
+    alerts.ifPresent(Alerts::close);
   }
 }

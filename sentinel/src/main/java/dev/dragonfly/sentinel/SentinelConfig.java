@@ -31,12 +31,13 @@ import java.util.UUID;
  * @param unknownPasses     SENTINEL_UNKNOWN_PASSES: passes a check may be unknown in a row before {@code self} warns (default 3)
  * @param eventsTopicArn    EVENTS_TOPIC_ARN: re-drives go there for the ingest function; without it they run in process
  * @param bucket            INTAKE_BUCKET: the bucket lost_events lists (optional; lost_events is skipped without it)
+ * @param alerts            where and how often findings are sent (Slack, the alerts SNS topic)
  */
 public record SentinelConfig(IntakeConfig intake, Optional<String> databaseSecretArn, String instance, Duration interval,
                              Duration checkTimeLimit, int httpPort, Optional<URI> pingUrl, int maxRedrives,
                              int unknownPasses, Optional<String> eventsTopicArn, Optional<String> bucket,
                              ErrorSpike.Thresholds errorSpike, DatabaseCheck.Thresholds database,
-                             LostEventsSettings lostEvents, PostgrestSettings postgrest) {
+                             LostEventsSettings lostEvents, PostgrestSettings postgrest, AlertSettings alerts) {
 
   /**
    * lost_events: SENTINEL_LOST_EVENTS_AGE (default 15m) an object waits before it counts as
@@ -57,6 +58,60 @@ public record SentinelConfig(IntakeConfig intake, Optional<String> databaseSecre
                                   Duration reloadDeadline) {
     public PostgrestSettings {
       schemas = List.copyOf(schemas);
+    }
+  }
+
+  /**
+   * Alerts (README "Alerts"). Slack: SLACK_BOT_TOKEN (or SLACK_BOT_TOKEN_SECRET_ARN, read from
+   * Secrets Manager) with SLACK_ALERTS_CHANNEL and optionally SLACK_WARNINGS_CHANNEL; or, without
+   * a token, SLACK_WEBHOOK_URL and optionally SLACK_WARNINGS_WEBHOOK_URL. SLACK_API_URL (default
+   * Slack's own; GovSlack or a local stand-in), RUNBOOK_BASE_URL (where runbooks/ is published;
+   * optional), ALERTS_TOPIC_ARN (CRITICAL alerts for paging; optional). SENTINEL_ALERT_REPEAT
+   * (default 1h) before an unchanged incident is sent again, SENTINEL_ALERT_CLEAR_PASSES (default
+   * 2) ok passes that resolve it, SENTINEL_ALERT_FLAP_WINDOW (default 1h) within which one that
+   * comes back is held as one flapping incident, SENTINEL_ALERT_SEND_TIME_LIMIT (default 10s) a
+   * pass may spend sending.
+   */
+  public record AlertSettings(Optional<String> slackToken, Optional<String> slackTokenSecretArn,
+                              Optional<String> alertsChannel, Optional<String> warningsChannel,
+                              Optional<URI> webhookUrl, Optional<URI> warningsWebhookUrl, URI slackApiUrl,
+                              Optional<URI> runbookBaseUrl, Optional<String> alertsTopicArn, Duration repeatInterval,
+                              int clearPasses, Duration flapWindow, Duration sendTimeLimit) {
+    public static final URI SLACK_API_DEFAULT = URI.create("https://slack.com/api/");
+
+    public AlertSettings {
+      boolean bot = slackToken.isPresent() || slackTokenSecretArn.isPresent();
+      if (bot && alertsChannel.isEmpty()) {
+        throw new IllegalArgumentException("SLACK_ALERTS_CHANNEL is not set: a bot token needs the channel critical alerts go to");
+      }
+      if (!bot && (alertsChannel.isPresent() || warningsChannel.isPresent())) {
+        throw new IllegalArgumentException("SLACK_ALERTS_CHANNEL is set without SLACK_BOT_TOKEN: set the token "
+            + "(or SLACK_BOT_TOKEN_SECRET_ARN), or use SLACK_WEBHOOK_URL instead of channels");
+      }
+      if (warningsWebhookUrl.isPresent() && webhookUrl.isEmpty()) {
+        throw new IllegalArgumentException("SLACK_WARNINGS_WEBHOOK_URL is set without SLACK_WEBHOOK_URL");
+      }
+      if (clearPasses < 1) throw new IllegalArgumentException("SENTINEL_ALERT_CLEAR_PASSES must be 1 or more: " + clearPasses);
+      if (repeatInterval.isNegative() || repeatInterval.isZero()) throw new IllegalArgumentException("SENTINEL_ALERT_REPEAT must be more than 0: " + repeatInterval);
+      if (flapWindow.isNegative()) throw new IllegalArgumentException("SENTINEL_ALERT_FLAP_WINDOW must not be negative: " + flapWindow);
+      if (sendTimeLimit.isNegative() || sendTimeLimit.isZero()) {
+        throw new IllegalArgumentException("SENTINEL_ALERT_SEND_TIME_LIMIT must be more than 0: " + sendTimeLimit);
+      }
+    }
+
+    /** Alerts that send nowhere but the log: what tests and a bare local run use. */
+    public static AlertSettings logOnly() {
+      return new AlertSettings(Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty(),
+          Optional.empty(), SLACK_API_DEFAULT, Optional.empty(), Optional.empty(), Duration.ofHours(1), 2,
+          Duration.ofHours(1), Duration.ofSeconds(10));
+    }
+
+    /** Never prints the token or the webhook URLs (a webhook URL is a credential too). */
+    @Override public String toString() {
+      return "AlertSettings[slack=" + (slackToken.isPresent() || slackTokenSecretArn.isPresent() ? "bot token" : webhookUrl.isPresent()
+          ? "webhook" : "none") + ", alertsChannel=" + alertsChannel.orElse("-") + ", warningsChannel="
+          + warningsChannel.orElse("-") + ", alertsTopic=" + alertsTopicArn.orElse("-") + ", repeat=" + repeatInterval
+          + ", clearPasses=" + clearPasses + ", flapWindow=" + flapWindow + "]";
     }
   }
 
@@ -104,17 +159,32 @@ public record SentinelConfig(IntakeConfig intake, Optional<String> databaseSecre
                 .orElse(List.of("public")),
             e.text("POSTGREST_NOTIFY_DATABASE_URL").map(DatabaseUrl::parse),
             e.duration("POSTGREST_RELOAD_MIN_INTERVAL", Duration.ofMinutes(5)),
-            e.duration("POSTGREST_RELOAD_DEADLINE", Duration.ofSeconds(20))));
+            e.duration("POSTGREST_RELOAD_DEADLINE", Duration.ofSeconds(20))),
+        new AlertSettings(
+            e.text("SLACK_BOT_TOKEN"),
+            e.text("SLACK_BOT_TOKEN_SECRET_ARN"),
+            e.text("SLACK_ALERTS_CHANNEL"),
+            e.text("SLACK_WARNINGS_CHANNEL"),
+            e.text("SLACK_WEBHOOK_URL").map(u -> e.uri("SLACK_WEBHOOK_URL", u)),
+            e.text("SLACK_WARNINGS_WEBHOOK_URL").map(u -> e.uri("SLACK_WARNINGS_WEBHOOK_URL", u)),
+            e.text("SLACK_API_URL").map(u -> e.uri("SLACK_API_URL", u.endsWith("/") ? u : u + "/"))
+                .orElse(AlertSettings.SLACK_API_DEFAULT),
+            e.text("RUNBOOK_BASE_URL").map(u -> e.uri("RUNBOOK_BASE_URL", u)),
+            e.text("ALERTS_TOPIC_ARN"),
+            e.duration("SENTINEL_ALERT_REPEAT", Duration.ofHours(1)),
+            e.integer("SENTINEL_ALERT_CLEAR_PASSES", 2),
+            e.duration("SENTINEL_ALERT_FLAP_WINDOW", Duration.ofHours(1)),
+            e.duration("SENTINEL_ALERT_SEND_TIME_LIMIT", Duration.ofSeconds(10))));
   }
 
   public SentinelConfig withInterval(Duration interval) {
     return new SentinelConfig(intake, databaseSecretArn, instance, interval, checkTimeLimit, httpPort, pingUrl,
-        maxRedrives, unknownPasses, eventsTopicArn, bucket, errorSpike, database, lostEvents, postgrest);
+        maxRedrives, unknownPasses, eventsTopicArn, bucket, errorSpike, database, lostEvents, postgrest, alerts);
   }
 
   public SentinelConfig withHttpPort(int httpPort) {
     return new SentinelConfig(intake, databaseSecretArn, instance, interval, checkTimeLimit, httpPort, pingUrl,
-        maxRedrives, unknownPasses, eventsTopicArn, bucket, errorSpike, database, lostEvents, postgrest);
+        maxRedrives, unknownPasses, eventsTopicArn, bucket, errorSpike, database, lostEvents, postgrest, alerts);
   }
 
   /** host/pid outside AWS; in Lambda, the function's log stream, one per container. */

@@ -2,6 +2,8 @@ package dev.dragonfly.sentinel;
 
 import dev.dragonfly.intake.Database;
 import dev.dragonfly.intake.IntakePipeline;
+import dev.dragonfly.sentinel.alert.Alerts;
+import dev.dragonfly.sentinel.alert.Sleeper;
 import dev.dragonfly.sentinel.check.Check;
 import dev.dragonfly.sentinel.check.DatabaseCheck;
 import dev.dragonfly.sentinel.check.ErrorSpike;
@@ -24,8 +26,20 @@ import software.amazon.awssdk.services.sns.SnsClient;
 
 /** Builds a {@link Sentinel} from its configuration: which checks, which re-drive path, which clients. */
 final class SentinelFactory {
-  /** The AWS clients the configuration calls for: S3 with a bucket, SNS with an events topic. */
-  record Clients(Optional<S3Client> s3, Optional<SnsClient> sns) {}
+  /**
+   * The clients the configuration calls for: S3 with a bucket, SNS with an events or alerts
+   * topic, and the Slack bot token (read from its secret when it lives in Secrets Manager).
+   */
+  record Clients(Optional<S3Client> s3, Optional<SnsClient> sns, Optional<String> slackToken) {
+    Clients(Optional<S3Client> s3, Optional<SnsClient> sns) {
+      this(s3, sns, Optional.empty());
+    }
+
+    /** Never prints the token. */
+    @Override public String toString() {
+      return "Clients[s3=" + s3.isPresent() + ", sns=" + sns.isPresent() + ", slackToken=" + slackToken.isPresent() + "]";
+    }
+  }
 
   private SentinelFactory() {}
 
@@ -38,6 +52,11 @@ final class SentinelFactory {
   }
 
   static Built build(SentinelConfig config, Database db, Clock clock, Clients clients) {
+    return build(config, db, clock, clients, Sleeper.REAL);
+  }
+
+  /** {@code sleeper}: how alert delivery waits (between messages to a channel, after a 429); tests move their clock. */
+  static Built build(SentinelConfig config, Database db, Clock clock, Clients clients, Sleeper sleeper) {
     Audit audit = new Audit(config.instance());
     Optional<LocalRedriver> local = Optional.empty();
     Redriver redriver;
@@ -62,7 +81,9 @@ final class SentinelFactory {
     Optional<DeadMansSwitch> ping = config.pingUrl().map(DeadMansSwitch::new);
     // schema_cache may wait out a reload: its deadline on top of the usual limit
     Map<String, java.time.Duration> limits = Map.of(SchemaCache.NAME, config.checkTimeLimit().plus(config.postgrest().reloadDeadline()));
-    return new Built(new Sentinel(checks, self, config.checkTimeLimit(), limits, history, ping, config.instance()), local);
+    Alerts alerts = Alerts.create(config.alerts(), db.jdbi(), config.instance(), clients.slackToken(), clients.sns(), clock, sleeper);
+    return new Built(new Sentinel(checks, self, config.checkTimeLimit(), limits, history, ping, config.instance(),
+        Optional.of(alerts)), local);
   }
 
   /** The reload goes to POSTGREST_NOTIFY_DATABASE_URL (a direct connection) when set, else to the sentinel's database. */

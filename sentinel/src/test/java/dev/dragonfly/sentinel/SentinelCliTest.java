@@ -292,7 +292,7 @@ class SentinelCliTest {
   void doctorReportsPendingMigrationsThenHealth() {
     Cli.Run before = run("doctor");
     assertThat(before.exitCode()).isEqualTo(ExitCodes.UNHEALTHY);
-    assertThat(before.out()).contains("FAIL migrations: 6 pending").contains("run 'sentinel migrate'");
+    assertThat(before.out()).contains("FAIL migrations: 7 pending").contains("run 'sentinel migrate'");
 
     Cli.Run migrate = run("migrate");
     assertThat(migrate.out()).isEqualTo("applied 6 migration(s); schema is at version 6" + System.lineSeparator());

@@ -113,8 +113,10 @@ class SentinelLoopTest {
           "with the database unknown");
       assertThat(running).isNotDone();
 
-      pg = EmbeddedPostgres.builder().setDataDirectory(data).setCleanDataDirectory(false).setPort(port).start();
+      // counted before the restart: a pass that ends between the restart and this line must not
+      // become the "previous" pass of the first good one the test inspects
       int down = reports.size();
+      pg = EmbeddedPostgres.builder().setDataDirectory(data).setCleanDataDirectory(false).setPort(port).start();
       await(reports, r -> reports.indexOf(r) >= down && r.check("database").status() == Status.OK, "with the database back");
       Report recovered = reports.stream().filter(r -> reports.indexOf(r) >= down && r.check("database").status() == Status.OK)
           .findFirst().orElseThrow();

@@ -55,7 +55,7 @@ class SentinelPassTest {
 
   private Sentinel sentinel(List<Check> checks, PassHistory history, Optional<DeadMansSwitch> ping) {
     return new Sentinel(checks, new SentinelSelf(history, Duration.ofMinutes(1), 3), Duration.ofSeconds(5),
-        Map.of("hangs", Duration.ofMillis(300)), history, ping, "test-sentinel");
+        Map.of("hangs", Duration.ofMillis(300)), history, ping, "test-sentinel", Optional.empty());
   }
 
   private PassHistory history() {

@@ -1,0 +1,18 @@
+package dev.dragonfly.sentinel.alert;
+
+import java.time.Duration;
+
+/** What a destination said to one send. */
+sealed interface Outcome {
+  /** Taken. A Slack post answers where it landed ({@code channel}, {@code ts}), for its later updates. */
+  record Sent(String channelId, String ts) implements Outcome {}
+
+  /** 429: try again after {@code delay} (its Retry-After). */
+  record RetryAfter(Duration delay, String error) implements Outcome {}
+
+  /** A 5xx, a timeout, a refused connection: retried on later passes with backoff. */
+  record Failed(String error) implements Outcome {}
+
+  /** The destination refused our credentials or target (invalid_auth, channel_not_found): an operator must fix it. */
+  record Rejected(String error) implements Outcome {}
+}
