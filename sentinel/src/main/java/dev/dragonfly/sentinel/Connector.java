@@ -42,6 +42,12 @@ final class Connector implements AutoCloseable {
     return SentinelConfig.fromEnv(env);
   }
 
+  /** Who runs the command, for what it records (a silence's author): $USER, else "operator". */
+  String user() {
+    String user = env.get("USER");
+    return user == null || user.isBlank() ? "operator" : user;
+  }
+
   /** Where the database is, for doctor: the URL without its password, or the embedded data directory. */
   String describe() {
     return config.databaseUrl().map(Object::toString)

@@ -18,7 +18,7 @@ import picocli.CommandLine.Spec;
     description = {"Watch and operate the Dragonfly Intake pipeline. With no command: one sentinel pass, one line per check",
         "(stuck_batches, error_spike, schema_cache, lost_events, database, self); --loop runs passes forever."},
     subcommands = {MigrateCommand.class, IngestCommand.class, BatchCommand.class, SourceCommand.class,
-        DoctorCommand.class, AuditCommand.class, CleanupCommand.class, PgrstReloadCommand.class},
+        DoctorCommand.class, AuditCommand.class, SilenceCommand.class, CleanupCommand.class, PgrstReloadCommand.class},
     footer = {"", "DATABASE_URL selects a PostgreSQL server (postgresql://user:pass@host:port/db or jdbc:postgresql://…);",
         "without it an embedded PostgreSQL keeps its data under DRAGONFLY_HOME (default ~/.dragonfly-intake).",
         "Exit codes of a pass (the Nagios plugin convention): 0 ok, 1 warning, 2 critical, 3 unknown (the",
@@ -100,7 +100,7 @@ public final class SentinelCli implements Callable<Integer> {
     try (Connector connector = new Connector(System.getenv())) {
       code = commandLine(connector).execute(args);
     } catch (UserMistake e) {
-      System.err.println("error: " + e.getMessage());
+      System.err.println(e.line());
       code = ExitCodes.USAGE;
     } catch (Exception e) {
       System.err.println("error: " + e.getMessage());
@@ -131,8 +131,8 @@ public final class SentinelCli implements Callable<Integer> {
 
   /** The one place mapping failures to exit codes and readable lines; stack traces only for bugs. */
   private static int report(Exception e, PrintWriter err) {
-    if (e instanceof UserMistake) {
-      err.println("error: " + e.getMessage());
+    if (e instanceof UserMistake m) {
+      err.println(m.line());
       return ExitCodes.USAGE;
     }
     if (e instanceof RefusedException r) {
