@@ -17,16 +17,16 @@ public final class Silences {
   /** The longest silence: past this, fix the check's threshold instead. */
   public static final Duration LONGEST = Duration.ofDays(30);
 
-  /** One silence; {@code subject} empty silences the whole check. */
-  public record Silence(long id, String check, Optional<String> subject, String reason, String createdBy,
-                        Instant createdAt, Instant expiresAt, Optional<Instant> removedAt) {
+  /** One silence in force; {@code subject} null silences the whole check. */
+  public record Silence(long id, String check, String subject, String reason, String createdBy, Instant createdAt,
+                        Instant expiresAt) {
     boolean covers(String check, String subject) {
-      return this.check.equals(check) && this.subject.map(s -> s.equals(subject)).orElse(true);
+      return this.check.equals(check) && (this.subject == null || this.subject.equals(subject));
     }
 
     /** {@code stuck_batches} or {@code stuck_batches:batch 42}, as {@code silence add} takes it. */
     public String target() {
-      return check + subject.map(s -> ":" + s).orElse("");
+      return check + (subject == null ? "" : ":" + subject);
     }
   }
 
@@ -60,13 +60,12 @@ public final class Silences {
 
   static List<Silence> active(Handle h, Instant now) {
     return h.createQuery("""
-            SELECT id, check_name, subject, reason, created_by, created_at, expires_at, removed_at
+            SELECT id, check_name, subject, reason, created_by, created_at, expires_at
               FROM intake.alert_silences WHERE removed_at IS NULL AND expires_at > :now ORDER BY id""")
         .bind("now", now)
-        .map((rs, ctx) -> new Silence(rs.getLong("id"), rs.getString("check_name"), Optional.ofNullable(rs.getString("subject")),
+        .map((rs, ctx) -> new Silence(rs.getLong("id"), rs.getString("check_name"), rs.getString("subject"),
             rs.getString("reason"), rs.getString("created_by"), rs.getObject("created_at", OffsetDateTime.class).toInstant(),
-            rs.getObject("expires_at", OffsetDateTime.class).toInstant(),
-            Optional.ofNullable(rs.getObject("removed_at", OffsetDateTime.class)).map(OffsetDateTime::toInstant)))
+            rs.getObject("expires_at", OffsetDateTime.class).toInstant()))
         .list();
   }
 
