@@ -85,8 +85,8 @@ public record SentinelConfig(IntakeConfig intake, Optional<String> databaseSecre
         throw new IllegalArgumentException("SLACK_ALERTS_CHANNEL is not set: a bot token needs the channel critical alerts go to");
       }
       if (!bot && (alertsChannel.isPresent() || warningsChannel.isPresent())) {
-        throw new IllegalArgumentException("SLACK_ALERTS_CHANNEL is set without SLACK_BOT_TOKEN: set the token "
-            + "(or SLACK_BOT_TOKEN_SECRET_ARN), or use SLACK_WEBHOOK_URL instead of channels");
+        throw new IllegalArgumentException("SLACK_ALERTS_CHANNEL is set without SLACK_BOT_TOKEN or SLACK_BOT_TOKEN_SECRET_ARN: "
+            + "set one, or use SLACK_WEBHOOK_URL instead of channels");
       }
       if (warningsWebhookUrl.isPresent() && webhookUrl.isEmpty()) {
         throw new IllegalArgumentException("SLACK_WARNINGS_WEBHOOK_URL is set without SLACK_WEBHOOK_URL");

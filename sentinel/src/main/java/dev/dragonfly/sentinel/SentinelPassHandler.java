@@ -14,10 +14,10 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The deployed sentinel: one pass per scheduled invocation, the same pass as {@code sentinel
- * --json}, with the same configuration record. The report is the invocation's result; a
- * critical pass, or one that could not see (unknown: the database is unreachable), also fails
- * the invocation, so that the function's Errors metric carries it until the alert routing
- * (Slack, the alerts topic) sends it on.
+ * --json}, with the same configuration record, alerts included (Slack, the alerts topic). The
+ * report is the invocation's result; a critical pass, or one that could not see (unknown: the
+ * database is unreachable), also fails the invocation, so that the function's Errors metric
+ * carries it as a second signal beside the alerts (which cannot be sent without the database).
  */
 public final class SentinelPassHandler implements RequestHandler<Map<String, Object>, String> {
   private static final Logger log = LoggerFactory.getLogger(SentinelPassHandler.class);

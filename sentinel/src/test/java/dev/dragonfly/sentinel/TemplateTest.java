@@ -66,6 +66,8 @@ class TemplateTest {
         case "INTAKE_CHUNK_ROWS" -> "4096";
         case "INTAKE_TRANSIENT_RETRIES" -> "3";
         case "SENTINEL_INTERVAL" -> "PT1M";
+        case "SENTINEL_ALERT_SEND_TIME_LIMIT" -> "PT10S";
+        case "RUNBOOK_BASE_URL" -> "https://runbooks.example.com/dragonfly";
         default -> "sample-" + n.toLowerCase();
       });
     }
@@ -121,12 +123,19 @@ class TemplateTest {
         .hasMessage("INTAKE_BUCKET is not set");
   }
 
+  /** A policy's statements, a conditional one ({@code Fn::If}) as the statement it adds when its condition holds. */
+  private static List<JsonNode> statements(JsonNode policy) {
+    List<JsonNode> statements = new ArrayList<>();
+    for (JsonNode s : policy.path("Statement")) statements.add(s.has("Fn::If") ? s.path("Fn::If").get(1) : s);
+    return statements;
+  }
+
   @Test
   void noInlineIamStatementGrantsEverything() {
     List<String> problems = new ArrayList<>();
     for (var f : functions().entrySet()) {
       for (JsonNode policy : f.getValue().path("Properties").path("Policies")) {
-        for (JsonNode statement : policy.path("Statement")) {
+        for (JsonNode statement : statements(policy)) {
           String sid = f.getKey() + "/" + statement.path("Sid").asText("?");
           List<JsonNode> actions = new ArrayList<>();
           if (statement.path("Action").isArray()) statement.path("Action").forEach(actions::add);
@@ -180,8 +189,8 @@ class TemplateTest {
   void theSentinelPassesOnTheIntervalItIsConfiguredWithAndReDrivesThroughTheEventsTopicOnly() {
     JsonNode sentinel = functions().get("SentinelFunction").path("Properties");
     Map<String, String> env = new HashMap<>();
-    sentinel.path("Environment").path("Variables").fields()
-        .forEachRemaining(e -> env.put(e.getKey(), e.getValue().isTextual() ? e.getValue().asText() : "x"));
+    sentinel.path("Environment").path("Variables").fields().forEachRemaining(e -> env.put(e.getKey(),
+        e.getValue().isTextual() ? e.getValue().asText() : sampleEnv(Set.of(e.getKey())).get(e.getKey())));
     SentinelConfig config = SentinelConfig.fromEnv(env);
     String schedule = sentinel.path("Events").path("EveryMinute").path("Properties").path("Schedule").asText();
     assertThat(schedule).isEqualTo("rate(1 minute)");
@@ -191,8 +200,22 @@ class TemplateTest {
             .path("INTAKE_STALE_AFTER").asText())).staleAfter());
     assertThat(sentinel.path("EventInvokeConfig").path("MaximumRetryAttempts").asInt()).isZero();
     Map<String, String> resourceBySid = new HashMap<>();
-    for (JsonNode s : sentinel.path("Policies").get(1).path("Statement")) resourceBySid.put(s.path("Sid").asText(), s.path("Resource").toString());
+    for (JsonNode s : statements(sentinel.path("Policies").get(1))) resourceBySid.put(s.path("Sid").asText(), s.path("Resource").toString());
     assertThat(resourceBySid.get("PublishRedrives")).contains("EventsTopic").doesNotContain("AlertsTopic");
     assertThat(resourceBySid.get("HeadUploads")).contains("/incoming/*");
+  }
+
+  @Test
+  void theSentinelAlertsThroughTheAlertsTopicAndReadsItsSlackTokenFromSecretsManager() {
+    JsonNode sentinel = functions().get("SentinelFunction").path("Properties");
+    JsonNode variables = sentinel.path("Environment").path("Variables");
+    assertThat(variables.path("ALERTS_TOPIC_ARN").toString()).contains("AlertsTopic");
+    assertThat(variables.has("SLACK_BOT_TOKEN")).as("the token is never a plain environment value").isFalse();
+    assertThat(variables.path("SLACK_BOT_TOKEN_SECRET_ARN").toString()).contains("SlackBotTokenSecretArn");
+    Map<String, String> resourceBySid = new HashMap<>();
+    for (JsonNode s : statements(sentinel.path("Policies").get(1))) resourceBySid.put(s.path("Sid").asText(), s.path("Resource").toString());
+    assertThat(resourceBySid.get("PublishAlerts")).contains("AlertsTopic").doesNotContain("EventsTopic");
+    assertThat(resourceBySid.get("ReadSlackToken")).contains("SlackBotTokenSecretArn");
+    assertThat(sentinel.path("Policies").get(1).path("Statement").toString()).contains("HasSlackToken");
   }
 }
