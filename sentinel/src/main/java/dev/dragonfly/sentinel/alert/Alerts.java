@@ -76,48 +76,64 @@ public final class Alerts implements AutoCloseable {
     return new Alerts(jdbi, settings, instance, slack, snsSender, clock, sleeper);
   }
 
-  /** Decides and sends this pass's alerts. {@code results} are the pass's check results. */
+  /**
+   * Decides and sends this pass's alerts. {@code results} are the pass's check results. A pass
+   * with nothing to send costs one connection: the decision, and the outbox found empty.
+   */
   public AlertSummary process(List<CheckResult> results, Instant now) {
-    List<CheckResult> all = new ArrayList<>(results);
-    Optional<String> refusedBefore = slackRefusal();
-    slackResult(refusedBefore).ifPresent(all::add);
     List<String> problems = new ArrayList<>();
     Decided decided;
     try {
-      decided = jdbi.inTransaction(h -> decide(h, all, now));
+      decided = jdbi.inTransaction(h -> {
+        Optional<String> refused = slackRefusal(h);
+        List<CheckResult> all = new ArrayList<>(results);
+        slackResult(refused).ifPresent(all::add);
+        return decide(h, all, now).with(refused, Outbox.pendingCount(h));
+      });
     } catch (RuntimeException e) {
       String problem = "alerts not decided: " + TransientFailures.describe(e);
       log.error("{}; the next pass decides again", problem);
       return AlertSummary.failed(problem);
     }
+    if (decided.pending() == 0) return new AlertSummary(decided.open(), decided.announced(), 0, 0, problems);
+
     Deliverer.Round round = deliver(problems);
     int sent = round.sent();
+    int pending = round.pending();
     Optional<String> refused = round.rejected().entrySet().stream().filter(e -> new Route(e.getKey()).isSlack())
         .map(e -> e.getKey() + ": " + e.getValue()).findFirst();
     refused.ifPresent(r -> log.error("SLACK REFUSED THE ALERTS ({}): fix SLACK_BOT_TOKEN, SLACK_WEBHOOK_URL or the channel; "
         + "alerts wait in the outbox until then", r));
     round.rejected().forEach((route, error) -> problems.add(route + " refused: " + error));
-    if (slackConfigured && !refused.equals(refusedBefore) && (refused.isPresent() || round.slackTookIt())) {
+    if (slackConfigured && !refused.equals(decided.slackRefused()) && (refused.isPresent() || round.slackTookIt())) {
       // Slack's state changed: say so now (to SNS), not a pass later.
       saveSlackRefusal(refused, now);
       try {
         Decided aboutSlack = jdbi.inTransaction(h -> decide(h, List.of(slackResult(refused).orElseThrow()), now));
         decided = decided.and(aboutSlack);
-        sent += deliver(problems).sent();
+        Deliverer.Round again = deliver(problems);
+        sent += again.sent();
+        pending = again.pending();
       } catch (RuntimeException e) {
         problems.add("alerts about Slack not decided: " + TransientFailures.describe(e));
       }
     }
-    int pending = round.pending();
-    try {
-      pending = jdbi.withHandle(Outbox::pendingCount);
-    } catch (RuntimeException e) {
-      // the count in the summary is then the delivery round's
-    }
-    return new AlertSummary(decided.open(), decided.announced(), sent, pending, problems);
+    return new AlertSummary(decided.open(), decided.announced(), sent, Math.max(pending, 0), problems);
   }
 
-  private record Decided(List<AlertSummary.OpenIncident> open, int announced) {
+  /**
+   * What the decision step found: the open incidents, how many changes it announced, what Slack
+   * said last (a refusal, from {@code sentinel_state}) and the outbox rows waiting after it.
+   */
+  private record Decided(List<AlertSummary.OpenIncident> open, int announced, Optional<String> slackRefused, int pending) {
+    Decided(List<AlertSummary.OpenIncident> open, int announced) {
+      this(open, announced, Optional.empty(), 0);
+    }
+
+    Decided with(Optional<String> slackRefused, int pending) {
+      return new Decided(open, announced, slackRefused, pending);
+    }
+
     /** This pass's decisions and a later round's of the same pass: the later state of an incident wins. */
     Decided and(Decided later) {
       Map<Long, AlertSummary.OpenIncident> byId = new LinkedHashMap<>();
@@ -125,7 +141,7 @@ public final class Alerts implements AutoCloseable {
       later.open.forEach(i -> byId.put(i.id(), i));
       List<Long> stillOpen = later.open.stream().map(AlertSummary.OpenIncident::id).toList();
       byId.values().removeIf(i -> i.check().equals(ALERTING) && !stillOpen.contains(i.id()));
-      return new Decided(List.copyOf(byId.values()), announced + later.announced);
+      return new Decided(List.copyOf(byId.values()), announced + later.announced, slackRefused, pending);
     }
   }
 
@@ -263,13 +279,9 @@ public final class Alerts implements AutoCloseable {
         List.of(new Finding("slack", Status.CRITICAL, summary, Map.of("refused", refused.get()))), List.of()));
   }
 
-  private Optional<String> slackRefusal() {
+  private Optional<String> slackRefusal(Handle h) {
     if (!slackConfigured) return Optional.empty();
-    try {
-      return new SentinelState(jdbi).read(SLACK_STATE).map(n -> n.path("error").asText(null));
-    } catch (RuntimeException e) {
-      return Optional.empty();
-    }
+    return SentinelState.read(h, SLACK_STATE).map(n -> n.path("error").asText(null));
   }
 
   private void saveSlackRefusal(Optional<String> refused, Instant now) {
