@@ -113,6 +113,21 @@ class AlertDeliveryTest {
   }
 
   @Test
+  void aSlackOutageIsRetriedOnLaterPassesWithBackoffDoublingFromThirtySeconds() {
+    f.slack.down(true);
+    try (Alerts alerts = f.alerts(f.botEnv())) {
+      for (int i = 0; i <= 36; i++) { // a pass every 10 s for 6 minutes
+        f.pass(alerts, result("stuck_batches", Status.CRITICAL, "batch 4"));
+        f.clock.advance(Duration.ofSeconds(10));
+      }
+    }
+    List<Duration> tries = f.slack.calls().stream().map(c -> Duration.between(AlertFixture.START, c.at())).toList();
+    // tried at once, then 30 s, 60 s, 120 s after each failure (on the first pass at or after it)
+    assertThat(tries).containsExactly(Duration.ZERO, Duration.ofSeconds(30), Duration.ofSeconds(90), Duration.ofSeconds(210));
+    assertThat(f.count("SELECT count(*) FROM intake.alert_outbox WHERE sent_at IS NULL AND attempts = 4")).isEqualTo(1);
+  }
+
+  @Test
   void aTokenSlackRefusesIsACriticalSentToSnsAndTheAlertsWaitUntilItWorks() {
     f.slack.refuse("invalid_auth");
     try (Alerts alerts = f.alerts(f.botEnv())) {

@@ -31,7 +31,8 @@ final class AlertFixture implements AutoCloseable {
   static final String RUNBOOKS = "https://runbooks.example.com/dragonfly";
 
   final Database db = TestDatabase.fresh();
-  final MutableClock clock = new MutableClock(Fixtures.CLOCK.instant());
+  static final java.time.Instant START = Fixtures.CLOCK.instant();
+  final MutableClock clock = new MutableClock(START);
   final SlackStandIn slack = new SlackStandIn(clock);
   final SnsFake sns;
   final SnsClient snsClient;

@@ -97,6 +97,25 @@ class AlertIncidentTest {
   }
 
   @Test
+  void aCheckThatCouldNotRunSaysNothingAboutItsIncidents() {
+    try (Alerts alerts = f.alerts(f.botEnv())) {
+      f.pass(alerts, stuck(true));
+      for (int i = 0; i < 5; i++) {
+        f.clock.advance(Duration.ofMinutes(1));
+        f.pass(alerts, result("stuck_batches", Status.UNKNOWN), result("error_spike", Status.SKIPPED));
+      }
+      assertThat(f.count("SELECT count(*) FROM intake.alert_incidents WHERE status = 'open' AND ok_passes = 0")).isEqualTo(1);
+      assertThat(f.slack.replies()).isZero();
+      f.clock.advance(Duration.ofMinutes(1));
+      f.pass(alerts, stuck(false));
+      f.clock.advance(Duration.ofMinutes(1));
+      f.pass(alerts, stuck(false));
+    }
+    assertThat(f.slack.replies()).isEqualTo(1);
+    assertThat(f.count("SELECT count(*) FROM intake.alert_incidents WHERE status = 'resolved'")).isEqualTo(1);
+  }
+
+  @Test
   void aSilencedSubjectIsRecordedAndReportedButNotSentUntilItsSilenceExpires() {
     long id = new Silences(f.db.jdbi()).add("stuck_batches", Optional.of("batch 8"), Duration.ofHours(2), "vendor re-sending",
         "test", f.clock.instant());
@@ -158,7 +177,8 @@ class AlertIncidentTest {
             return f.pass(a, pass);
           }));
         }
-        for (Future<AlertSummary> s : both) s.get(60, TimeUnit.SECONDS);
+        // the decisions are serialised: neither sentinel fails on the other's incidents
+        for (Future<AlertSummary> s : both) assertThat(s.get(60, TimeUnit.SECONDS).problems()).isEmpty();
         f.clock.advance(Duration.ofMinutes(1));
       }
       // whatever one round left for the other, the next pass of either sends
