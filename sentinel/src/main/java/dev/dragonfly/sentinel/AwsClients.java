@@ -1,6 +1,7 @@
 package dev.dragonfly.sentinel;
 
 import java.util.Optional;
+import software.amazon.awssdk.core.exception.SdkException;
 import software.amazon.awssdk.core.checksums.RequestChecksumCalculation;
 import software.amazon.awssdk.core.checksums.ResponseChecksumValidation;
 import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
@@ -10,13 +11,33 @@ import software.amazon.awssdk.services.sns.SnsClient;
 
 /**
  * The sentinel's AWS clients, made only for what is configured: S3 with INTAKE_BUCKET, SNS with
- * EVENTS_TOPIC_ARN. Region, credentials and endpoints (AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL_SNS)
- * come from the SDK's standard environment.
+ * EVENTS_TOPIC_ARN or ALERTS_TOPIC_ARN, and the Slack token from SLACK_BOT_TOKEN_SECRET_ARN.
+ * Region, credentials and endpoints (AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL_SNS) come from the
+ * SDK's standard environment; a missing region or an unreadable secret is one line naming what
+ * to set, not a stack trace.
  */
 final class AwsClients {
   private AwsClients() {}
 
   static SentinelFactory.Clients forConfig(SentinelConfig config) {
+    try {
+      return build(config);
+    } catch (SdkException e) {
+      throw new IllegalArgumentException("cannot set up AWS for " + what(config) + ": " + e.getMessage()
+          + " (set AWS_REGION and credentials, or unset those variables)");
+    }
+  }
+
+  private static String what(SentinelConfig config) {
+    java.util.List<String> names = new java.util.ArrayList<>();
+    config.bucket().ifPresent(b -> names.add("INTAKE_BUCKET"));
+    config.eventsTopicArn().ifPresent(b -> names.add("EVENTS_TOPIC_ARN"));
+    config.alerts().alertsTopicArn().ifPresent(b -> names.add("ALERTS_TOPIC_ARN"));
+    config.alerts().slackTokenSecretArn().ifPresent(b -> names.add("SLACK_BOT_TOKEN_SECRET_ARN"));
+    return String.join(", ", names);
+  }
+
+  private static SentinelFactory.Clients build(SentinelConfig config) {
     Optional<S3Client> s3 = config.bucket().map(b -> S3Client.builder()
         .forcePathStyle(System.getenv("AWS_ENDPOINT_URL_S3") != null)
         .httpClientBuilder(UrlConnectionHttpClient.builder())

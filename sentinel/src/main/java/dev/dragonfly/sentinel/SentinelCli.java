@@ -74,10 +74,18 @@ public final class SentinelCli implements Callable<Integer> {
         err.println("error: --interval and --port go with --loop; see 'sentinel --help'");
         return ExitCodes.PASS_UNKNOWN;
       }
-      return RunPasses.once(connector, config, json, out, err);
+      try {
+        return RunPasses.once(connector, config, json, out, err);
+      } catch (IllegalArgumentException e) { // AWS set up wrongly: the pass could not run
+        err.println("error: " + e.getMessage());
+        return ExitCodes.PASS_UNKNOWN;
+      }
     }
     try {
       return RunPasses.loop(connector, config, json, out, err);
+    } catch (IllegalArgumentException e) {
+      err.println("error: " + e.getMessage());
+      return ExitCodes.PASS_UNKNOWN;
     } catch (java.net.BindException e) {
       err.println("error: port " + config.httpPort() + " is in use; choose another with --port or SENTINEL_HTTP_PORT");
       return ExitCodes.PASS_UNKNOWN;

@@ -121,4 +121,16 @@ class SilenceCommandTest {
     assertThat(badRepeat.err()).startsWith("error: SENTINEL_ALERT_CLEAR_PASSES must be 1 or more: 0");
     assertThat(noChannel.out() + noChannel.err() + badUrl.err()).doesNotContain("xoxb-not-a-real-token");
   }
+
+  @Test
+  void anAlertsTopicWithoutAnAwsRegionIsOneLineAndUnknown() {
+    org.junit.jupiter.api.Assumptions.assumeTrue(System.getenv("AWS_REGION") == null && System.getenv("AWS_DEFAULT_REGION") == null
+        && System.getProperty("aws.region") == null && !java.nio.file.Files.exists(
+        java.nio.file.Path.of(System.getProperty("user.home"), ".aws", "config")), "this machine has an AWS region configured");
+    Cli.Run r = runWith(Map.of("ALERTS_TOPIC_ARN", "arn:aws:sns:us-east-1:000000000000:alerts"), "--json");
+    assertThat(r.exitCode()).isEqualTo(3);
+    assertThat(r.err()).startsWith("error: cannot set up AWS for ALERTS_TOPIC_ARN: ")
+        .contains("(set AWS_REGION and credentials, or unset those variables)");
+    assertOneLineNoStackTrace(r);
+  }
 }
