@@ -295,7 +295,7 @@ class SentinelCliTest {
     assertThat(before.out()).contains("FAIL migrations: 7 pending").contains("run 'sentinel migrate'");
 
     Cli.Run migrate = run("migrate");
-    assertThat(migrate.out()).isEqualTo("applied 6 migration(s); schema is at version 6" + System.lineSeparator());
+    assertThat(migrate.out()).isEqualTo("applied 7 migration(s); schema is at version 7" + System.lineSeparator());
 
     Cli.Run after = run("doctor");
     assertThat(after.exitCode()).isZero();
