@@ -144,10 +144,18 @@ class StuckBatchesTest {
     assertThat(f.count("SELECT count(*) FROM intake.sentinel_audit WHERE action = 'redrive'")).isEqualTo(3);
     assertThat(f.count("SELECT count(*) FROM intake.sentinel_audit WHERE action = 'force_fail'")).isEqualTo(1);
 
-    try (SentinelFactory.Built sentinel = f.withTopic(Map.of(), sns)) { // a failed batch is no longer stuck
+    // failed: no longer re-driven, but reported CRITICAL (its rows are not loaded) until re-ingested, for a day at most
+    try (SentinelFactory.Built sentinel = f.withTopic(Map.of(), sns)) {
       f.clock.advance(Duration.ofMinutes(5));
+      CheckResult later = sentinel.sentinel().runOnce(f.clock.instant()).check(StuckBatches.NAME);
+      assertThat(later.status()).isEqualTo(Status.CRITICAL);
+      assertThat(later.actions()).isEmpty();
+      assertThat(later.summary()).contains("batch " + id + " was force-failed at ")
+          .contains("is still failed: its rows are not loaded; fix the cause, then run 'sentinel batch reingest " + id + " --reason R'");
+      f.clock.advance(Duration.ofHours(24));
       assertThat(sentinel.sentinel().runOnce(f.clock.instant()).check(StuckBatches.NAME).status()).isEqualTo(Status.OK);
     }
+    assertThat(redriveMessages()).containsExactly(id, id, id);
   }
 
   @Test
@@ -165,7 +173,8 @@ class StuckBatchesTest {
       f.clock.advance(Duration.ofSeconds(46));
       CheckResult r = sentinel.sentinel().runOnce(f.clock.instant()).check(StuckBatches.NAME);
 
-      assertThat(r.summary()).contains("batch " + id + " re-driven", "re-drive 1 of 1");
+      assertThat(r.summary()).contains("batch " + id + " re-driven", "re-drive 1 of 1").doesNotContain("was force-failed");
+      assertThat(r.status()).isEqualTo(Status.WARNING); // the re-ingest ended the force-fail's CRITICAL
     }
     assertThat(batch(id).status()).isEqualTo("uploaded");
     assertThat(redriveMessages()).containsExactly(id, id);

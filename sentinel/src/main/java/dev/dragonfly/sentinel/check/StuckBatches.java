@@ -31,6 +31,10 @@ import org.jdbi.v3.core.Jdbi;
  */
 public final class StuckBatches implements Check {
   public static final String NAME = "stuck_batches";
+  /** How long a force-failed batch that nobody re-ingested stays a CRITICAL finding. */
+  static final Duration FORCE_FAILED_SHOWN_FOR = Duration.ofHours(24);
+  /** How a force-fail's rejection reason starts, so later passes know the batch for one. */
+  private static final String FORCE_FAIL_REASON = "stuck: re-driven ";
   /** Bounded work per pass; the rest are found by the next pass. */
   static final int LIMIT_PER_PASS = 50;
 
@@ -75,6 +79,7 @@ public final class StuckBatches implements Check {
         outcome.action().ifPresent(actions::add);
       });
     }
+    stillForceFailed(now, findings);
     Map<String, Object> details = new LinkedHashMap<>();
     details.put("stale_after_seconds", staleAfter.toSeconds());
     details.put("max_redrives", maxRedrives);
@@ -88,6 +93,32 @@ public final class StuckBatches implements Check {
   }
 
   private record Outcome(Finding finding, Optional<Action> action) {}
+
+  /**
+   * A batch this check force-failed stays a CRITICAL finding while it is still failed, for up to
+   * {@link #FORCE_FAILED_SHOWN_FOR}: its rows are not loaded, so its incident must not resolve
+   * the moment the batch stopped being stuck. A re-ingest, or an operator's own {@code batch
+   * fail}, ends it.
+   */
+  private void stillForceFailed(Instant now, List<Finding> findings) {
+    java.util.Set<String> seen = findings.stream().map(Finding::subject).collect(Collectors.toSet());
+    jdbi.withHandle(h -> h.createQuery("""
+            SELECT id, finished_at FROM intake.batches
+             WHERE NOT dry_run AND status = 'failed' AND finished_at >= :since AND rejection_reason LIKE :forceFailed
+             ORDER BY id LIMIT :limit""")
+        .bind("since", now.minus(FORCE_FAILED_SHOWN_FOR)).bind("forceFailed", FORCE_FAIL_REASON + "%")
+        .bind("limit", LIMIT_PER_PASS)
+        .map((rs, ctx) -> Map.entry(rs.getLong("id"), rs.getObject("finished_at", OffsetDateTime.class)))
+        .list())
+        .stream().filter(b -> !seen.contains("batch " + b.getKey())).forEach(b -> {
+          Map<String, Object> facts = new LinkedHashMap<>();
+          facts.put("batch_id", b.getKey());
+          facts.put("force_failed_at", b.getValue().withOffsetSameInstant(ZoneOffset.UTC).toString());
+          findings.add(new Finding("batch " + b.getKey(), Status.CRITICAL, "batch " + b.getKey() + " was force-failed at "
+              + b.getValue().withOffsetSameInstant(ZoneOffset.UTC) + " and is still failed: its rows are not loaded; fix the "
+              + "cause, then run 'sentinel batch reingest " + b.getKey() + " --reason R'", facts));
+        });
+  }
 
   private Optional<Outcome> heal(Batch batch, Instant now, Instant horizon) {
     String before = describe(batch, now);
@@ -145,7 +176,7 @@ public final class StuckBatches implements Check {
         .mapTo(OffsetDateTime.class).list());
     String when = redrives.stream().map(t -> t.withOffsetSameInstant(ZoneOffset.UTC).toString())
         .collect(Collectors.joining(", "));
-    String reason = "stuck: re-driven " + batch.redrives() + " time(s) by the sentinel" + (when.isEmpty() ? "" : " (at " + when + ")")
+    String reason = FORCE_FAIL_REASON + batch.redrives() + " time(s) by the sentinel" + (when.isEmpty() ? "" : " (at " + when + ")")
         + " and still not finished (" + before + ")" + (batch.lastError() == null ? "" : "; last error: " + batch.lastError())
         + "; fix the cause, then run 'sentinel batch reingest " + batch.id() + " --reason R'";
     Action action = new Action(subject, "force_fail", before, "failed");
