@@ -97,8 +97,8 @@ public final class StuckBatches implements Check {
   /**
    * A batch this check force-failed stays a CRITICAL finding while it is still failed, for up to
    * {@link #FORCE_FAILED_SHOWN_FOR}: its rows are not loaded, so its incident must not resolve
-   * the moment the batch stopped being stuck. A re-ingest, or an operator's own {@code batch
-   * fail}, ends it.
+   * the moment the batch stopped being stuck. A re-ingest ends it (a new attempt clears the
+   * rejection reason); so does a silence of its subject, for the alert.
    */
   private void stillForceFailed(Instant now, List<Finding> findings) {
     java.util.Set<String> seen = findings.stream().map(Finding::subject).collect(Collectors.toSet());
