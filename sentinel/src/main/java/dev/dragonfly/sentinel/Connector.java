@@ -27,10 +27,18 @@ final class Connector implements AutoCloseable {
     } catch (IllegalArgumentException e) {
       throw new UserMistake(e.getMessage());
     }
+    this.home = home(env);
+  }
+
+  /**
+   * DRAGONFLY_HOME, else {@code $HOME/.dragonfly-intake}. $HOME as Unix tools read it: Java's
+   * {@code user.home} comes from the password entry, so {@code HOME=/tmp/x} would be ignored.
+   */
+  static Path home(Map<String, String> env) {
     String dragonflyHome = env.get("DRAGONFLY_HOME");
-    this.home = dragonflyHome != null && !dragonflyHome.isBlank()
-        ? Path.of(dragonflyHome)
-        : Path.of(System.getProperty("user.home"), ".dragonfly-intake");
+    if (dragonflyHome != null && !dragonflyHome.isBlank()) return Path.of(dragonflyHome);
+    String userHome = env.get("HOME");
+    return Path.of(userHome != null && !userHome.isBlank() ? userHome : System.getProperty("user.home"), ".dragonfly-intake");
   }
 
   IntakeConfig config() {
@@ -59,7 +67,12 @@ final class Connector implements AutoCloseable {
       if (config.databaseUrl().isPresent()) {
         database = Database.connect(config.databaseUrl().get());
       } else {
+        boolean created = !java.nio.file.Files.isDirectory(home.resolve("pg17"));
         embedded = EmbeddedDatabase.startOrJoin(home);
+        if (created) { // once, when the data directory is made: where the data lives, and how to move it
+          System.err.println("created the embedded PostgreSQL in " + home.resolve("pg17")
+              + " (set DRAGONFLY_HOME to keep it elsewhere, or DATABASE_URL to use a server)");
+        }
         database = new Database(Database.withoutRowValuesInErrors(EmbeddedDatabase.dataSource(home)));
       }
     }
