@@ -48,7 +48,16 @@ public final class BatchStore {
   public Claim claim(Handle h, ObjectRef ref, BigDecimal thresholdPercent, Duration staleAfter) {
     UUID token = UUID.randomUUID();
     while (true) {
-      Optional<Long> inserted = h.createQuery("""
+      // Looked up first: an INSERT … ON CONFLICT that conflicts still uses up an id, and every
+      // re-sent file would leave a gap in the batch ids. Two deliveries racing past this both
+      // insert, and the loser's id is the one gap left.
+      boolean known = h.createQuery("""
+              SELECT EXISTS (SELECT 1 FROM intake.batches
+                              WHERE source = :source AND object_key = :key AND object_version = :version
+                                AND NOT dry_run AND NOT redelivery)""")
+          .bind("source", ref.source()).bind("key", ref.key()).bind("version", ref.version())
+          .mapTo(Boolean.class).one();
+      Optional<Long> inserted = known ? Optional.empty() : h.createQuery("""
               INSERT INTO intake.batches (source, object_key, object_version, status, owner_token,
                                           heartbeat_at, started_at, error_threshold_percent)
               VALUES (:source, :key, :version, 'staging', :token, :now, now(), :threshold)

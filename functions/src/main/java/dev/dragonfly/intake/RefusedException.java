@@ -7,14 +7,25 @@ package dev.dragonfly.intake;
  */
 public final class RefusedException extends IntakeException {
   private final String code;
+  private final boolean mistake;
 
   private RefusedException(String code, String message) {
+    this(code, message, false);
+  }
+
+  private RefusedException(String code, String message, boolean mistake) {
     super(message);
     this.code = code;
+    this.mistake = mistake;
   }
 
   public static RefusedException rollback(String message) {
     return new RefusedException("ROLLBACK_REFUSED", message);
+  }
+
+  /** A rollback asked of a batch that never loaded anything (failed, a dry run): a usage mistake, not data protection. */
+  public static RefusedException nothingToRollBack(String message) {
+    return new RefusedException("NOTHING_TO_ROLL_BACK", message, true);
   }
 
   public static RefusedException reingest(String message) {
@@ -31,5 +42,10 @@ public final class RefusedException extends IntakeException {
 
   @Override public boolean isUserError() {
     return true;
+  }
+
+  /** Asked of the wrong thing (exit 2), rather than refused to protect data (exit 5). */
+  public boolean isUsageMistake() {
+    return mistake;
   }
 }

@@ -44,11 +44,11 @@ public final class Rollbacks {
             + batch.rolledBackAt() + " (" + batch.rollbackReason() + "); nothing to do");
       }
       if (batch.dryRun()) {
-        throw RefusedException.rollback("batch " + batchId + " was a dry run and wrote nothing; nothing to roll back");
+        throw RefusedException.nothingToRollBack("batch " + batchId + " was a dry run and wrote nothing; nothing to roll back");
       }
       if (!batch.status().equals("completed")) {
-        throw RefusedException.rollback("batch " + batchId + " is " + batch.status()
-            + "; only a completed batch can be rolled back");
+        throw RefusedException.nothingToRollBack("batch " + batchId + " is " + batch.status()
+            + "; only a completed batch loaded rows to roll back");
       }
       // Lock this batch's rows first, so no merge can read them for its history, or change them,
       // between the check and the restore (counted, not fetched: a batch may have written millions).

@@ -49,6 +49,26 @@ public final class IntakeLoggingProvider implements SLF4JServiceProvider {
         n -> new IntakeLogger(n, n.startsWith("dev.dragonfly") ? own : libraries, json));
   }
 
+  /**
+   * What is wrong with LOG_LEVEL or LOG_FORMAT, if anything: the CLI refuses them with this line
+   * (the backend itself falls back to INFO and text, so a Lambda still logs).
+   */
+  public static java.util.Optional<String> problem(Map<String, String> env) {
+    String level = env.get("LOG_LEVEL");
+    if (level != null && !level.isBlank()) {
+      try {
+        Level.valueOf(level.trim().toUpperCase(Locale.ROOT));
+      } catch (IllegalArgumentException e) {
+        return java.util.Optional.of("LOG_LEVEL must be one of trace, debug, info, warn, error: " + level);
+      }
+    }
+    String format = env.get("LOG_FORMAT");
+    if (format != null && !format.isBlank() && !format.trim().equalsIgnoreCase("json") && !format.trim().equalsIgnoreCase("text")) {
+      return java.util.Optional.of("LOG_FORMAT must be json or text: " + format);
+    }
+    return java.util.Optional.empty();
+  }
+
   private static Level level(String raw) {
     try {
       return Level.valueOf(raw.trim().toUpperCase(Locale.ROOT));

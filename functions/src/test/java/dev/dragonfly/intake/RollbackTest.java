@@ -121,7 +121,7 @@ class RollbackTest {
 
     assertThatThrownBy(() -> rollbacks.rollback(rejected.batchId(), "test"))
         .isInstanceOf(RefusedException.class)
-        .hasMessage("batch " + rejected.batchId() + " is failed; only a completed batch can be rolled back");
+        .hasMessage("batch " + rejected.batchId() + " is failed; only a completed batch loaded rows to roll back");
     assertThatThrownBy(() -> rollbacks.rollback(999, "test"))
         .isInstanceOf(BatchNotFoundException.class)
         .hasMessageStartingWith("batch 999 not found");

@@ -12,6 +12,7 @@ import picocli.CommandLine.ParentCommand;
         BatchReingestCommand.class, BatchRollbackCommand.class, BatchFailCommand.class})
 final class BatchCommand implements Runnable {
   @ParentCommand SentinelCli root;
+  @picocli.CommandLine.Spec picocli.CommandLine.Model.CommandSpec spec;
 
   Database database() {
     return root.connector().migratedDatabase();
@@ -22,7 +23,7 @@ final class BatchCommand implements Runnable {
   }
 
   @Override public void run() {
-    throw new CommandLine.ParameterException(new CommandLine(this),
+    throw new CommandLine.ParameterException(spec.commandLine(), // the hint then names 'sentinel batch --help'
         "name a batch command: list, show, errors, reingest, fail or rollback");
   }
 }

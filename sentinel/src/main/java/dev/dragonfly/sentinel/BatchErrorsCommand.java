@@ -38,9 +38,17 @@ final class BatchErrorsCommand implements Callable<Integer> {
       parent.database().jdbi().useTransaction(h -> RowErrors.forEachCurrent(h, id, max, writer::write));
       writer.flush();
     } else {
-      parent.database().jdbi().useTransaction(h -> RowErrors.forEachCurrent(h, id, max, e -> out.println(
-          (e.recordNumber() == null ? "file" : "record " + e.recordNumber())
-              + (e.column() == null ? "" : " " + e.column()) + " " + e.code() + ": " + e.message())));
+      long[] shown = {0};
+      parent.database().jdbi().useTransaction(h -> RowErrors.forEachCurrent(h, id, max, e -> {
+        shown[0]++;
+        out.println((e.recordNumber() == null ? "file" : "record " + e.recordNumber())
+            + (e.column() == null ? "" : " " + e.column()) + " " + e.code() + ": " + e.message());
+      }));
+      if (shown[0] == 0) {
+        var b = batches.require(id);
+        out.println("batch " + id + " has no row errors" + (b.rejectionReason() == null ? ""
+            : "; it was rejected as a whole: " + b.rejectionReason()));
+      }
     }
     out.flush();
     return ExitCodes.OK;

@@ -49,7 +49,8 @@ final class BatchReingestCommand implements Callable<Integer> {
 
   @Override public Integer call() throws IOException {
     if (reason.isBlank()) throw new UserMistake("--reason must say why the batch is re-ingested");
-    if (file != null && !Files.isRegularFile(file)) throw new UserMistake("no such file: " + file);
+    if (file != null && Files.isDirectory(file)) throw new UserMistake("NOT_A_FILE", file + " is a directory; give the batch's CSV file");
+    if (file != null && !Files.isRegularFile(file)) throw new UserMistake("NO_SUCH_FILE", "no such file: " + file);
     IngestOptions options;
     try {
       options = new IngestOptions(false, Optional.ofNullable(threshold), Optional.empty());
@@ -69,7 +70,7 @@ final class BatchReingestCommand implements Callable<Integer> {
     var ref = new ObjectRef(batch.source(), batch.objectKey(), batch.objectVersion());
     IntakeResult result = pipeline.retryingTransientFailures(() -> {
       try (InputStream in = new BufferedInputStream(Files.newInputStream(local), 1 << 16)) {
-        return pipeline.ingest(ref, in, options);
+        return pipeline.ingest(ref, local.toString().endsWith(".gz") ? new dev.dragonfly.functions.GzipInput(in) : in, options);
       } catch (IOException e) {
         throw new UncheckedIOException(e);
       }

@@ -35,9 +35,13 @@ final class BatchShowCommand implements Callable<Integer> {
     line(out, "source", b.source());
     line(out, "object", b.objectKey() + " @ " + b.objectVersion());
     line(out, "attempt", b.attempt());
-    line(out, "rows", "total " + b.rowsTotal() + ", valid " + b.rowsValid() + ", invalid " + b.rowsInvalid());
-    line(out, "loaded", "inserted " + b.rowsInserted() + ", updated " + b.rowsUpdated() + ", unchanged "
-        + b.rowsUnchanged());
+    if (b.rowsTotal() != null) { // a duplicate, or a file refused unread, counted nothing
+      line(out, "rows", "total " + b.rowsTotal() + ", valid " + b.rowsValid() + ", invalid " + b.rowsInvalid());
+      line(out, "loaded", "inserted " + b.rowsInserted() + ", updated " + b.rowsUpdated() + ", unchanged "
+          + b.rowsUnchanged());
+    } else {
+      line(out, "rows", "not counted" + (b.duplicateOf() != null ? " (a duplicate: see batch " + b.duplicateOf() + ")" : ""));
+    }
     line(out, "threshold", b.errorThresholdPercent().toPlainString() + "%");
     line(out, "rejection", b.rejectionReason());
     line(out, "duplicate_of", b.duplicateOf());

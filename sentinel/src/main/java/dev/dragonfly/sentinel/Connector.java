@@ -22,6 +22,9 @@ final class Connector implements AutoCloseable {
 
   Connector(Map<String, String> env) {
     this.env = Map.copyOf(env);
+    dev.dragonfly.logging.IntakeLoggingProvider.problem(env).ifPresent(p -> {
+      throw new UserMistake(p);
+    });
     try {
       this.config = IntakeConfig.fromEnv(env);
     } catch (IllegalArgumentException e) {

@@ -30,7 +30,10 @@ final class HealthPass {
       db = connect.get();
       version = db.jdbi().withHandle(h -> h.createQuery("SHOW server_version").mapTo(String.class).one());
     } catch (RuntimeException e) {
-      findings.add(new Finding("database", false, "cannot reach " + where + ": " + e.getMessage()));
+      Throwable cause = e;
+      while (cause.getCause() != null) cause = cause.getCause(); // the driver's words, not the wrapping class names
+      findings.add(new Finding("database", false, "cannot reach " + where + ": " + cause.getMessage()
+          + "; check DATABASE_URL (host, port, user, password) and that the server runs, or unset it to use the embedded database"));
       return findings;
     }
     findings.add(new Finding("database", true, "PostgreSQL " + version + " at " + where));

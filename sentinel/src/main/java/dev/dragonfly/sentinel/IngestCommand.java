@@ -1,5 +1,6 @@
 package dev.dragonfly.sentinel;
 
+import dev.dragonfly.functions.GzipInput;
 import dev.dragonfly.intake.IngestOptions;
 import dev.dragonfly.intake.IntakePipeline;
 import dev.dragonfly.intake.IntakeResult;
@@ -59,8 +60,29 @@ final class IngestCommand implements Callable<Integer> {
     }
   }
 
+  /** What a "nothing happened" answer means and what to run instead, on stderr (stdout stays one line). */
+  private void hints(IntakeResult result) {
+    var err = spec.commandLine().getErr();
+    if (!json && !result.ignoredColumns().isEmpty()) {
+      err.println("note: ignored " + result.ignoredColumns().size() + " column(s) the source profile '" + source
+          + "' does not know: " + String.join(", ", result.ignoredColumns())
+          + " (to load one, add an alias: sentinel source add NAME --alias 'HEADER=COLUMN')");
+    }
+    if (!IntakeResult.DUPLICATE.equals(result.status()) || result.duplicateOfStatus() == null) return;
+    long original = result.duplicateOf();
+    switch (result.duplicateOfStatus()) {
+      case "failed" -> err.println("hint: this file was already tried as batch " + original + " and rejected; to run it "
+          + "again as a new attempt: sentinel batch reingest " + original + " --reason \"…\" (add --threshold PERCENT to "
+          + "accept more invalid rows; 'sentinel batch errors " + original + "' shows why it was rejected)");
+      case "rolled_back" -> err.println("hint: batch " + original + " loaded this file and was rolled back; to load it "
+          + "again, give the file a new version (copy it, or touch it) and run this ingest again (runbooks/rollback.md)");
+      default -> { }
+    }
+  }
+
   @Override public Integer call() throws IOException {
-    if (!Files.isRegularFile(file)) throw new UserMistake("no such file: " + file);
+    if (Files.isDirectory(file)) throw new UserMistake("NOT_A_FILE", file + " is a directory; give the CSV file to load");
+    if (!Files.isRegularFile(file)) throw new UserMistake("NO_SUCH_FILE", "no such file: " + file);
     if (!Files.isReadable(file)) throw new UserMistake("cannot read file: " + file);
     IngestOptions options;
     try {
@@ -77,12 +99,14 @@ final class IngestCommand implements Callable<Integer> {
     // a deadlock or a dropped connection is tried again, reading the file anew
     IntakeResult result = pipeline.retryingTransientFailures(() -> {
       try (InputStream in = new BufferedInputStream(Files.newInputStream(path), 1 << 16)) {
-        return pipeline.ingest(ref, in, options);
+        // a .csv.gz is read through gzip, as the function reads one from S3
+        return pipeline.ingest(ref, path.toString().endsWith(".gz") ? new GzipInput(in) : in, options);
       } catch (IOException e) {
         throw new UncheckedIOException(e);
       }
     });
     spec.commandLine().getOut().println(json ? Json.write(result) : result.oneLine());
+    hints(result);
     return switch (result.status()) {
       case IntakeResult.FAILED -> ExitCodes.REJECTED;
       case IntakeResult.IN_PROGRESS -> ExitCodes.IN_PROGRESS;

@@ -124,13 +124,56 @@ public final class SentinelCli implements Callable<Integer> {
     cli.setExecutionExceptionHandler((e, commandLine, parseResult) -> report(e, commandLine.getErr()));
     cli.setParameterExceptionHandler((e, args) -> {
       PrintWriter err = e.getCommandLine().getErr();
-      err.println("error: " + e.getMessage());
+      err.println("error: " + plain(e));
       err.println("see '" + e.getCommandLine().getCommandSpec().qualifiedName() + " --help'");
       // the pass's own options (sentinel --json --bogus) follow the Nagios convention: 3
       boolean passUsage = e.getCommandLine() == cli && args.length > 0 && args[0].startsWith("-");
       return passUsage ? ExitCodes.PASS_UNKNOWN : ExitCodes.USAGE;
     });
     return cli;
+  }
+
+  private static final java.util.regex.Pattern NOT_A_NUMBER = java.util.regex.Pattern.compile(
+      "^Invalid value for (?:option '([^']+)'|positional parameter at index \\d+ \\(([^)]+)\\)): '(.*)' is not an? (?:int|long)$");
+  private static final java.util.regex.Pattern KEY_VALUE = java.util.regex.Pattern.compile(
+      "^Value for option '([^']+)' \\(([^)]+)\\) should be in KEY=VALUE format but was (.*)$");
+  private static final java.util.regex.Pattern INVALID_VALUE = java.util.regex.Pattern.compile(
+      "^Invalid value for (?:option '([^']+)'|positional parameter at index \\d+ \\(([^)]+)\\)): (.*)$");
+  private static final java.util.regex.Pattern MISSING_OPTION = java.util.regex.Pattern.compile(
+      "^Missing required options?: (.+)$");
+
+  /**
+   * picocli's usage errors in the words of the rest of the executable: {@code --limit must be a
+   * whole number: 'abc'} rather than {@code 'abc' is not an int}, {@code unknown command
+   * 'bogus'} rather than {@code Unmatched argument at index 1}.
+   */
+  static String plain(CommandLine.ParameterException e) {
+    if (e instanceof CommandLine.UnmatchedArgumentException u && !u.getUnmatched().isEmpty()) {
+      String what = u.getUnmatched().get(0);
+      String kind = what.startsWith("-") ? "unknown option" : e.getCommandLine().getSubcommands().isEmpty()
+          ? "unexpected argument" : "unknown command";
+      java.util.List<String> near = u.getSuggestions();
+      return kind + " '" + what + "'" + (near.isEmpty() ? "" : "; did you mean "
+          + String.join(" or ", near.subList(0, Math.min(near.size(), 3))) + "?");
+    }
+    String m = e.getMessage().replace("option option", "option");
+    java.util.regex.Matcher number = NOT_A_NUMBER.matcher(m);
+    if (number.matches()) {
+      return (number.group(1) != null ? number.group(1) : number.group(2)) + " must be a whole number: '" + number.group(3) + "'";
+    }
+    java.util.regex.Matcher keyValue = KEY_VALUE.matcher(m);
+    if (keyValue.matches()) {
+      return keyValue.group(1) + " must be " + keyValue.group(2) + ", like 'case no=case_number': '" + keyValue.group(3) + "'";
+    }
+    java.util.regex.Matcher invalid = INVALID_VALUE.matcher(m);
+    if (invalid.matches()) return (invalid.group(1) != null ? invalid.group(1) : invalid.group(2)) + ": " + invalid.group(3);
+    java.util.regex.Matcher missing = MISSING_OPTION.matcher(m);
+    if (missing.matches()) return "missing " + missing.group(1).replace("=", " ").replace("'", "");
+    if (m.startsWith("Missing required parameter for option ")) {
+      return m.substring("Missing required parameter for option ".length()).replace("'", "") + " needs a value";
+    }
+    if (m.startsWith("Missing required parameter")) return "missing " + m.substring(m.indexOf(':') + 1).trim().replace("'", "");
+    return m;
   }
 
   static CommandLine commandLine(Map<String, String> env) {
@@ -141,6 +184,10 @@ public final class SentinelCli implements Callable<Integer> {
   private static int report(Exception e, PrintWriter err) {
     if (e instanceof UserMistake m) {
       err.println(m.line());
+      return ExitCodes.USAGE;
+    }
+    if (e instanceof RefusedException r && r.isUsageMistake()) {
+      err.println("error " + r.code() + ": " + r.getMessage());
       return ExitCodes.USAGE;
     }
     if (e instanceof RefusedException r) {

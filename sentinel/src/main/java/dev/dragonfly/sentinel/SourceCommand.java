@@ -25,9 +25,10 @@ import picocli.CommandLine.Spec;
     subcommands = {SourceCommand.ListSources.class, SourceCommand.AddSource.class})
 final class SourceCommand implements Runnable {
   @ParentCommand SentinelCli root;
+  @Spec CommandSpec spec;
 
-  @Override public void run() {
-    throw new CommandLine.ParameterException(new CommandLine(this), "name a source command: list or add");
+  @Override public void run() { // the hint then names 'sentinel source --help'
+    throw new CommandLine.ParameterException(spec.commandLine(), "name a source command: list or add");
   }
 
   Database database() {

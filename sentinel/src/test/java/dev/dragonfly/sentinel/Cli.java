@@ -20,6 +20,8 @@ final class Cli {
       cli.setErr(new PrintWriter(err, true));
       int code = cli.execute(args);
       return new Run(code, out.toString(), err.toString());
+    } catch (UserMistake e) { // as main reports a mistake found before any command runs (the environment)
+      return new Run(ExitCodes.USAGE, out.toString(), err + e.line() + System.lineSeparator());
     } catch (IOException e) {
       throw new IllegalStateException(e);
     }

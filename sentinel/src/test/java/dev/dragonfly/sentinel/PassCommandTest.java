@@ -103,9 +103,9 @@ class PassCommandTest {
   @Test
   void badUsageOfThePassExitsThreeWithOneClearLine() {
     Map<String[], String> mistakes = Map.of(
-        new String[] {"--json", "--bogus"}, "error: Unknown option: '--bogus'",
+        new String[] {"--json", "--bogus"}, "error: unknown option '--bogus'",
         new String[] {"--interval", "10s"}, "error: --interval and --port go with --loop",
-        new String[] {"--loop", "--interval", "soon"}, "error: Invalid value for option '--interval': 'soon' is not a duration");
+        new String[] {"--loop", "--interval", "soon"}, "error: --interval: 'soon' is not a duration");
     mistakes.forEach((args, expected) -> {
       Cli.Run r = run(args);
       assertThat(r.exitCode()).as(String.join(" ", args)).isEqualTo(3);

@@ -152,17 +152,17 @@ class SentinelCliTest {
   void userMistakesGetOneClearLineAndExitTwo() throws IOException {
     Path ok = file("ok.csv", "C-1,Acme,Jane,1.00,2024-03-01");
     Map<String[], String> mistakes = Map.of(
-        new String[] {"ingest", dir.resolve("missing.csv").toString(), "--source", "judgments"}, "error: no such file: ",
+        new String[] {"ingest", dir.resolve("missing.csv").toString(), "--source", "judgments"}, "error NO_SUCH_FILE: no such file: ",
         new String[] {"ingest", ok.toString(), "--source", "nobody"}, "error UNKNOWN_SOURCE: unknown source 'nobody'",
-        new String[] {"ingest", ok.toString(), "--source", "judgments", "--bogus"}, "error: Unknown option: '--bogus'",
-        new String[] {"ingest", ok.toString()}, "error: Missing required option: '--source=S'",
+        new String[] {"ingest", ok.toString(), "--source", "judgments", "--bogus"}, "error: unknown option '--bogus'",
+        new String[] {"ingest", ok.toString()}, "error: missing --source S",
         new String[] {"ingest", ok.toString(), "--source", "judgments", "--threshold", "150"},
         "error: --threshold: threshold must be between 0 and 100 percent: 150",
         new String[] {"ingest", ok.toString(), "--source", "judgments", "--threshold", "ten"},
-        "error: Invalid value for option '--threshold'",
+        "error: --threshold: 'ten' is not a number of percent such as 12.5",
         new String[] {"batch", "show", "42"}, "error BATCH_NOT_FOUND: batch 42 not found",
-        new String[] {"batch", "show", "x"}, "error: Invalid value for positional parameter at index 0 (ID)",
-        new String[] {"nonsense"}, "error: Unmatched argument at index 0: 'nonsense'");
+        new String[] {"batch", "show", "x"}, "error: ID must be a whole number: 'x'",
+        new String[] {"nonsense"}, "error: unknown command 'nonsense'");
     mistakes.forEach((args, expected) -> {
       Cli.Run r = run(args);
       assertThat(r.exitCode()).as(String.join(" ", args)).isEqualTo(ExitCodes.USAGE);
@@ -312,7 +312,7 @@ class SentinelCliTest {
 
     assertThat(first.exitCode()).isZero();
     assertThat(first.out()).startsWith("batch 1 completed");
-    assertThat(second.out()).startsWith("batch 3 duplicate of batch 1 (completed)"); // the same data directory, reused
+    assertThat(second.out()).startsWith("batch 2 duplicate of batch 1 (completed)"); // the same data directory, reused
     assertThat(home.resolve("pg17/PG_VERSION")).hasContent("17");
   }
 }

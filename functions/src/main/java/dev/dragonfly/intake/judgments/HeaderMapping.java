@@ -64,9 +64,14 @@ public final class HeaderMapping {
       if (c.required() && positionOf[c.ordinal()] < 0) missing.add(c.columnName());
     }
     if (!missing.isEmpty()) {
+      // the headers it did not recognise are exactly what an alias needs
+      String unrecognised = ignored.isEmpty() ? "" : "; it has column" + (ignored.size() > 1 ? "s" : "") + " it does not "
+          + "recognise: " + ignored.stream().map(c -> "'" + c + "'").collect(java.util.stream.Collectors.joining(", "))
+          + " (map one with an alias: sentinel source add NAME --alias '" + ignored.get(0).toLowerCase(Locale.ROOT)
+          + "=" + missing.get(0) + "')";
       throw new FileRejectedException(MISSING_REQUIRED_COLUMN, 1L,
           "the header lacks required column" + (missing.size() > 1 ? "s " : " ") + String.join(", ", missing)
-              + "; the first line must name the columns (aliases come from the source profile '"
+              + unrecognised + "; the first line must name the columns (aliases come from the source profile '"
               + profile.name() + "')");
     }
     return new HeaderMapping(positionOf, fieldCount, ignored);
