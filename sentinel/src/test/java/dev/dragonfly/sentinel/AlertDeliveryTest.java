@@ -128,6 +128,24 @@ class AlertDeliveryTest {
   }
 
   @Test
+  void aLongOutageIsRetriedAtLeastEveryFifteenMinutes() {
+    f.slack.down(true);
+    try (Alerts alerts = f.alerts(f.botEnv())) {
+      for (int i = 0; i <= 120; i++) { // a pass a minute for two hours
+        f.pass(alerts, result("stuck_batches", Status.CRITICAL, "batch 4"));
+        f.clock.advance(Duration.ofMinutes(1));
+      }
+    }
+    List<Duration> gaps = new ArrayList<>();
+    List<SlackStandIn.Call> calls = f.slack.calls();
+    for (int i = 1; i < calls.size(); i++) gaps.add(Duration.between(calls.get(i - 1).at(), calls.get(i).at()));
+    // 30 s, 1, 2, 4, 8 min (each on the first pass after it), then capped at 15 min
+    assertThat(gaps).startsWith(Duration.ofMinutes(1), Duration.ofMinutes(1), Duration.ofMinutes(2), Duration.ofMinutes(4),
+        Duration.ofMinutes(8), Duration.ofMinutes(15), Duration.ofMinutes(15));
+    assertThat(gaps).allMatch(g -> g.compareTo(Duration.ofMinutes(15)) <= 0);
+  }
+
+  @Test
   void aTokenSlackRefusesIsACriticalSentToSnsAndTheAlertsWaitUntilItWorks() {
     f.slack.refuse("invalid_auth");
     try (Alerts alerts = f.alerts(f.botEnv())) {
