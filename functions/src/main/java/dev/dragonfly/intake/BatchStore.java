@@ -161,7 +161,32 @@ public final class BatchStore {
    *
    * @throws RefusedException for a batch that loaded, is a duplicate or a dry run, or is alive
    */
+  /**
+   * One attempt of a batch as {@code intake.batch_attempts} keeps it: who asked for it and why,
+   * when it ran, and how it ended (null while it runs).
+   */
+  public record Attempt(int attempt, java.time.OffsetDateTime requestedAt, String requestedBy, String reason,
+                        java.time.OffsetDateTime startedAt, java.time.OffsetDateTime finishedAt, String outcome,
+                        String detail) {}
+
+  /** Every attempt of the batch, first to last. */
+  public List<Attempt> attempts(long id) {
+    return jdbi.withHandle(h -> h.createQuery("""
+            SELECT attempt, requested_at, requested_by, reason, started_at, finished_at, outcome, detail
+              FROM intake.batch_attempts WHERE batch_id = :id ORDER BY attempt""")
+        .bind("id", id)
+        .map((rs, ctx) -> new Attempt(rs.getInt("attempt"), rs.getObject("requested_at", java.time.OffsetDateTime.class),
+            rs.getString("requested_by"), rs.getString("reason"), rs.getObject("started_at", java.time.OffsetDateTime.class),
+            rs.getObject("finished_at", java.time.OffsetDateTime.class), rs.getString("outcome"), rs.getString("detail")))
+        .list());
+  }
+
   public Batch releaseForReingest(long id, String reason, Duration staleAfter) {
+    return releaseForReingest(id, reason, "operator", staleAfter);
+  }
+
+  /** @param by who asks: kept with the new attempt ({@code intake.batch_attempts}), e.g. {@code operator ana} */
+  public Batch releaseForReingest(long id, String reason, String by, Duration staleAfter) {
     return jdbi.inTransaction(h -> {
       Batch batch = h.createQuery("SELECT " + Batch.COLUMNS + " FROM intake.batches WHERE id = :id FOR UPDATE")
           .bind("id", id).mapTo(Batch.class).findOne().orElseThrow(() -> new BatchNotFoundException(id));
@@ -182,9 +207,9 @@ public final class BatchStore {
       // an operator's re-ingest is a fresh start: the sentinel's re-drive budget starts again
       h.createUpdate("""
               UPDATE intake.batches SET status = 'uploaded', owner_token = NULL, last_error = :reason,
-                     released_at = :now, redrives = 0
+                     released_at = :now, redrives = 0, released_by = :by
               WHERE id = :id""")
-          .bind("reason", "re-ingest requested: " + reason).bind("now", now()).bind("id", id).execute();
+          .bind("reason", "re-ingest requested: " + reason).bind("now", now()).bind("id", id).bind("by", by).execute();
       return batch;
     });
   }
@@ -261,7 +286,8 @@ public final class BatchStore {
    */
   public void release(Handle h, Claim.Claimed claim, String error) {
     h.createUpdate("""
-            UPDATE intake.batches SET status = 'uploaded', owner_token = NULL, last_error = :error, released_at = :now
+            UPDATE intake.batches SET status = 'uploaded', owner_token = NULL, last_error = :error, released_at = :now,
+                   released_by = 'worker, after a failure'
             WHERE id = :id AND owner_token = :token AND status IN""" + PROCESSING)
         .bind("error", error).bind("now", now()).bind("id", claim.batchId()).bind("token", claim.token()).execute();
   }

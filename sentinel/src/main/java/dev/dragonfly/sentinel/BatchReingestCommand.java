@@ -58,7 +58,7 @@ final class BatchReingestCommand implements Callable<Integer> {
       throw new UserMistake("--threshold: " + e.getMessage());
     }
     var connector = parent.root.connector();
-    Batch batch = parent.batches().releaseForReingest(id, reason, connector.config().staleAfter());
+    Batch batch = parent.batches().releaseForReingest(id, reason, "operator " + connector.user(), connector.config().staleAfter());
     PrintWriter out = spec.commandLine().getOut();
     Path local = file != null ? file : localPath(batch.objectKey());
     if (local == null) {

@@ -26,8 +26,11 @@ final class BatchShowCommand implements Callable<Integer> {
   @Override public Integer call() {
     Batch b = parent.batches().require(id);
     PrintWriter out = spec.commandLine().getOut();
+    var attempts = parent.batches().attempts(id);
     if (json) {
-      out.println(Json.write(b));
+      var node = (com.fasterxml.jackson.databind.node.ObjectNode) Json.MAPPER.valueToTree(b);
+      node.set("attempts", Json.MAPPER.valueToTree(attempts));
+      out.println(Json.write(node));
       return ExitCodes.OK;
     }
     out.println("batch " + b.id() + (b.dryRun() ? " (dry run)" : ""));
@@ -55,6 +58,12 @@ final class BatchShowCommand implements Callable<Integer> {
     line(out, "rolled_back", b.rolledBackAt() == null ? null : b.rolledBackAt() + " (" + b.rollbackReason() + ")");
     line(out, "results", b.resultsWrittenAt() == null ? null : "written " + b.resultsWrittenAt());
     line(out, "event", b.eventPublishedAt() == null ? null : "published " + b.eventPublishedAt());
+    // who asked for each attempt, why, and how it ended
+    for (var a : attempts) {
+      line(out, "attempt " + a.attempt(), a.requestedAt().toInstant() + "  " + a.requestedBy()
+          + (a.reason() == null ? "" : ": " + a.reason()) + "  -> " + (a.outcome() == null ? "running" : a.outcome())
+          + (a.detail() == null || a.outcome() == null ? "" : " (" + a.detail() + ")"));
+    }
     return ExitCodes.OK;
   }
 

@@ -182,4 +182,22 @@ class OperatorExperienceTest {
     assertThat(r.exitCode()).isEqualTo(2);
     assertThat(r.err()).isEqualTo("error NOTHING_TO_ROLL_BACK: batch 1 is failed; only a completed batch loaded rows to roll back" + NL);
   }
+
+  @Test
+  void aReingestKeepsWhoAskedWhyAndWhenBesideEveryAttemptsOutcome() throws Exception {
+    String[] rows = new String[10];
+    for (int i = 0; i < rows.length; i++) rows[i] = Fixtures.row("R-" + i, i < 2 ? "bad" : "1.00");
+    Path file = csv("rejected.csv", Fixtures.csv(rows));
+    assertThat(run("ingest", file.toString(), "--source", "judgments").exitCode()).isEqualTo(3);
+    Cli.Run reingest = runWith(Map.of("USER", "ana"), "batch", "reingest", "1", "--reason", "vendor agreed to 25%",
+        "--threshold", "25");
+    assertThat(reingest.out()).startsWith("batch 1 completed");
+
+    Cli.Run show = run("batch", "show", "1");
+    assertThat(show.out())
+        .containsPattern("attempt 1 +\\S+  upload  -> failed \\(error rate 20(\\.0+)?% > 10(\\.0+)?% threshold\\)")
+        .containsPattern("attempt 2 +\\S+  operator ana: re-ingest requested: vendor agreed to 25%  -> completed");
+    assertThat(Cli.run(env, "batch", "show", "1", "--json").out()).contains("\"requested_by\":\"operator ana\"");
+  }
 }
+

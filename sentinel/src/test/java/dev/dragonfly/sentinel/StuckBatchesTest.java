@@ -112,6 +112,13 @@ class StuckBatchesTest {
     assertThat(new Target(f.db).judgments()).isEqualTo(90);
     assertThat(f.count("SELECT count(*) FROM intake.sentinel_audit WHERE subject = 'batch 1' AND action = 'redrive'"))
         .isEqualTo(1);
+    // the batch's attempts: the killed one given back by the sentinel, the re-drive it asked for completed
+    assertThat(f.count("SELECT count(*) FROM intake.batch_attempts WHERE batch_id = 1 AND attempt = 1 AND outcome = 'given back'"))
+        .isEqualTo(1);
+    assertThat(f.count("""
+        SELECT count(*) FROM intake.batch_attempts
+         WHERE batch_id = 1 AND attempt = 2 AND requested_by = 'sentinel test-sentinel' AND outcome = 'completed'
+           AND reason LIKE 'the sentinel re-drove it (staging, attempt 1, %'""")).isEqualTo(1);
   }
 
   @Test

@@ -255,8 +255,8 @@ public final class LostEvents implements Check {
     Optional<Outcome> outcome = jdbi.inTransaction(h -> {
       Optional<Batch> registered = h.createQuery("""
               INSERT INTO intake.batches (source, object_key, object_version, status, released_at,
-                                          error_threshold_percent, last_error)
-              VALUES (:source, :key, :version, 'uploaded', :now, :threshold, :reason)
+                                          error_threshold_percent, last_error, released_by)
+              VALUES (:source, :key, :version, 'uploaded', :now, :threshold, :reason, :releasedBy)
               ON CONFLICT (source, object_key, object_version) WHERE NOT dry_run AND NOT redelivery
               DO NOTHING
               RETURNING""" + " " + Batch.COLUMNS)
@@ -264,6 +264,7 @@ public final class LostEvents implements Check {
           .bind("threshold", thresholds.get(source))
           .bind("reason", "the sentinel found this object with no batch " + waited
               + " after its upload (its S3 event was lost) and re-drove it")
+          .bind("releasedBy", "sentinel " + audit.instance())
           .mapTo(Batch.class).findOne();
       if (registered.isEmpty()) return Optional.<Outcome>empty(); // another sentinel, or the late event, was first
       Batch batch = registered.get();

@@ -149,7 +149,9 @@ public final class StuckBatches implements Check {
         if (!update(h, batch, horizon, """
                 UPDATE intake.batches
                 SET status = 'uploaded', owner_token = NULL, released_at = :now, redrives = redrives + 1,
-                    last_error = :reason""", "the sentinel re-drove it (" + before + ")", now)) return false;
+                    released_by = :releasedBy,
+                    last_error = :reason""", "the sentinel re-drove it (" + before + ")", now,
+            "sentinel " + audit.instance())) return false;
         audit.record(h, now, NAME, action, null);
         redriver.redrive(batch);
         return true;
@@ -190,14 +192,21 @@ public final class StuckBatches implements Check {
 
   /** Applies {@code set} only if the batch is still as this pass saw it, and still stuck. */
   private static boolean update(Handle h, Batch seen, Instant horizon, String set, String reason, Instant now) {
-    return h.createUpdate(set + """
+    return update(h, seen, horizon, set, reason, now, null);
+  }
+
+  /** {@code releasedBy}: bound as {@code :releasedBy} when {@code set} gives the batch back. */
+  private static boolean update(Handle h, Batch seen, Instant horizon, String set, String reason, Instant now,
+                                String releasedBy) {
+    var update = h.createUpdate(set + """
 
             WHERE id = :id AND status = :status AND attempt = :attempt AND redrives = :redrives
               AND ((status IN ('staging', 'validating', 'inserting') AND heartbeat_at < :horizon)
                    OR (status = 'uploaded' AND released_at < :horizon))""")
         .bind("now", now).bind("reason", reason).bind("id", seen.id()).bind("status", seen.status())
-        .bind("attempt", seen.attempt()).bind("redrives", seen.redrives()).bind("horizon", horizon)
-        .execute() == 1;
+        .bind("attempt", seen.attempt()).bind("redrives", seen.redrives()).bind("horizon", horizon);
+    if (releasedBy != null) update.bind("releasedBy", releasedBy);
+    return update.execute() == 1;
   }
 
   private boolean failIfUnchanged(Batch batch, Instant horizon, String reason, Action action, Instant now) {
