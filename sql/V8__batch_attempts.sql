@@ -6,7 +6,8 @@
 ALTER TABLE intake.batches ADD COLUMN released_by text;
 
 CREATE TABLE intake.batch_attempts (
-    batch_id     bigint NOT NULL REFERENCES intake.batches (id),
+    -- cleanup deletes old dry runs: their attempts go with them
+    batch_id     bigint NOT NULL REFERENCES intake.batches (id) ON DELETE CASCADE,
     attempt      integer NOT NULL,
     -- when and by whom it was asked for: the upload, a release after a failure, an operator's
     -- re-ingest, the sentinel's re-drive, or a worker taking over a silent one
