@@ -73,7 +73,8 @@ public final class SnsFake implements AutoCloseable {
     return List.copyOf(published);
   }
 
-  private static Map<String, String> form(String body) {
+  /** An {@code application/x-www-form-urlencoded} body as name to value (the Query protocol's, and Slack's). */
+  public static Map<String, String> form(String body) {
     Map<String, String> form = new LinkedHashMap<>();
     for (String pair : body.split("&")) {
       if (pair.isEmpty()) continue;

@@ -11,6 +11,13 @@ final class Cli {
 
   record Run(int exitCode, String out, String err) {}
 
+  /** With {@code extra} variables on top of {@code env}. */
+  static Run run(Map<String, String> env, Map<String, String> extra, String... args) {
+    Map<String, String> all = new java.util.HashMap<>(env);
+    all.putAll(extra);
+    return run(all, args);
+  }
+
   static Run run(Map<String, String> env, String... args) {
     var out = new StringWriter();
     var err = new StringWriter();

@@ -29,9 +29,7 @@ class OperatorExperienceTest {
   }
 
   private Cli.Run runWith(Map<String, String> extra, String... args) {
-    Map<String, String> all = new HashMap<>(env);
-    all.putAll(extra);
-    return Cli.run(all, args);
+    return Cli.run(env, extra, args);
   }
 
   private Path csv(String name, String text) throws Exception {

@@ -21,9 +21,7 @@ class SilenceCommandTest {
   }
 
   private Cli.Run runWith(Map<String, String> extra, String... args) {
-    Map<String, String> all = new HashMap<>(env);
-    all.putAll(extra);
-    return Cli.run(all, args);
+    return Cli.run(env, extra, args);
   }
 
   private static void assertOneLineNoStackTrace(Cli.Run r) {

@@ -1,15 +1,14 @@
 package dev.dragonfly.sentinel;
 
+import dev.dragonfly.functions.SnsFake;
 import dev.dragonfly.intake.Json;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.Deque;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -139,7 +138,7 @@ final class SlackStandIn implements AutoCloseable {
     String path = request.getPath() == null ? "" : request.getPath();
     String body = request.getBody().readUtf8();
     String method = path.startsWith("/api/") ? path.substring("/api/".length()) : "webhook";
-    Map<String, String> form = method.equals("webhook") ? Map.of() : form(body);
+    Map<String, String> form = method.equals("webhook") ? Map.of() : SnsFake.form(body);
     MockResponse response;
     synchronized (this) {
       response = scripted.poll();
@@ -171,17 +170,6 @@ final class SlackStandIn implements AutoCloseable {
 
   static MockResponse json(Map<String, Object> body) {
     return new MockResponse().setHeader("Content-Type", "application/json").setBody(Json.write(body));
-  }
-
-  private static Map<String, String> form(String body) {
-    Map<String, String> form = new LinkedHashMap<>();
-    for (String pair : body.split("&")) {
-      if (pair.isEmpty()) continue;
-      int eq = pair.indexOf('=');
-      form.put(URLDecoder.decode(eq < 0 ? pair : pair.substring(0, eq), StandardCharsets.UTF_8),
-          eq < 0 ? "" : URLDecoder.decode(pair.substring(eq + 1), StandardCharsets.UTF_8));
-    }
-    return form;
   }
 
   @Override public void close() throws IOException {
