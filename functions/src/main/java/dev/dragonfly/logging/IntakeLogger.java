@@ -57,9 +57,12 @@ final class IntakeLogger extends LegacyAbstractLogger {
 
   @Override protected void handleNormalizedLoggingCall(Level level, Marker marker, String pattern, Object[] args,
                                                        Throwable t) {
+    // the one redaction point of a line: message (with its arguments), error and MDC values, for
+    // text and JSON alike
     String message = Redactor.redact(MessageFormatter.basicArrayFormat(pattern, args));
     String error = t == null ? null : Redactor.redact(describe(t));
     Map<String, String> context = MDC.getCopyOfContextMap();
+    if (context != null) context.replaceAll((key, value) -> Redactor.redact(value));
     String line = json ? jsonLine(level, message, context, error) : textLine(level, message, context, error);
     PrintStream err = System.err; // looked up each time: tests and runtimes may replace it
     err.println(line);
@@ -80,7 +83,7 @@ final class IntakeLogger extends LegacyAbstractLogger {
     field(sb.append(','), "logger", name);
     field(sb.append(','), "message", message);
     if (context != null) {
-      for (var e : new TreeMap<>(context).entrySet()) field(sb.append(','), e.getKey(), Redactor.redact(e.getValue()));
+      for (var e : new TreeMap<>(context).entrySet()) field(sb.append(','), e.getKey(), e.getValue());
     }
     if (error != null) field(sb.append(','), "error", error);
     return sb.append('}').toString();

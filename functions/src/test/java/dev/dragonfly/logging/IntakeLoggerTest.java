@@ -29,7 +29,8 @@ class IntakeLoggerTest {
     var logger = new IntakeLogger("dev.dragonfly.test", Level.INFO, true);
     String line;
     try (var r = MDC.putCloseable("request_id", "req-1"); var b = MDC.putCloseable("batch_id", "42");
-         var s = MDC.putCloseable("source", "judgments"); var h = MDC.putCloseable("content_sha256", "ab12")) {
+         var s = MDC.putCloseable("source", "judgments"); var h = MDC.putCloseable("content_sha256", "ab12");
+         var k = MDC.putCloseable("object_key", "incoming/acme/000-12-3456.csv")) {
       line = capture(() -> logger.info("caller logged {} and {}", "000-12-3456", "4111 1111 1111 1111"));
     }
 
@@ -41,6 +42,7 @@ class IntakeLoggerTest {
     assertThat(json.path("batch_id").asText()).isEqualTo("42");
     assertThat(json.path("source").asText()).isEqualTo("judgments");
     assertThat(json.path("content_sha256").asText()).isEqualTo("ab12");
+    assertThat(json.path("object_key").asText()).isEqualTo("incoming/acme/[REDACTED-SSN].csv");
     assertThat(line.lines().count()).isEqualTo(1);
   }
 
@@ -62,4 +64,16 @@ class IntakeLoggerTest {
     assertThat(capture(() -> logger.info("chatty"))).isEmpty();
     assertThat(capture(() -> logger.warn("worth reading"))).contains("WARN org.example.library - worth reading");
   }
+
+  @Test
+  void textLinesRedactTheContextToo() {
+    var logger = new IntakeLogger("dev.dragonfly.test", Level.INFO, false);
+    String line;
+    try (var k = MDC.putCloseable("object_key", "incoming/acme/000-12-3456.csv")) {
+      line = capture(() -> logger.info("loaded"));
+    }
+    assertThat(line).contains("dev.dragonfly.test - loaded {object_key=incoming/acme/[REDACTED-SSN].csv}")
+        .doesNotContain("000-12-3456");
+  }
 }
+
