@@ -22,7 +22,7 @@ final class Connector implements AutoCloseable {
 
   Connector(Map<String, String> env) {
     this.env = Map.copyOf(env);
-    dev.dragonfly.logging.IntakeLoggingProvider.problem(env).ifPresent(p -> {
+    dev.dragonfly.logging.LogSettings.problem(env).ifPresent(p -> {
       throw new UserMistake(p);
     });
     try {

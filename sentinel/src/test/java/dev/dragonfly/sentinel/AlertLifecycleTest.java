@@ -119,13 +119,22 @@ class AlertLifecycleTest {
   }
 
   @Test
-  void noSeededSsnOrCardNumberReachesSlackOrSns() {
+  void noSeededSsnOrCardNumberReachesSlackSnsOrTheLog() {
+    java.io.PrintStream originalErr = System.err;
+    var log = new java.io.ByteArrayOutputStream();
     try (Alerts alerts = f.alerts(f.botEnv())) {
-      // a summary that (wrongly) quotes a row's values: the renderer redacts whatever it is given
+      // a summary that (wrongly) quotes a row's values: the renderer redacts whatever it is given,
+      // and the alert's log line (the real logging backend) passes the log's one redaction point
       Finding leaky = new Finding("source acme", Status.CRITICAL, "sample message: \"ssn 123-45-6789 card 4111 1111 1111 1111\"",
           Map.of("sample", "123456789", "card", "4111-1111-1111-1111"));
+      System.setErr(new java.io.PrintStream(log, true, java.nio.charset.StandardCharsets.UTF_8));
       f.pass(alerts, new CheckResult("error_spike", Status.CRITICAL, "spike", Map.of(), List.of(leaky), List.of()));
+    } finally {
+      System.setErr(originalErr);
     }
+    String logged = log.toString(java.nio.charset.StandardCharsets.UTF_8);
+    assertThat(logged).contains("alert opened critical error_spike source acme: sample message: \"ssn [REDACTED-SSN] card "
+        + "[REDACTED-CARD]\"").doesNotContain("123-45-6789").doesNotContain("4111 1111 1111 1111");
     assertThat(f.slack.taken()).hasSize(1);
     String sent = f.slack.taken().get(0).form().toString() + f.sns.published();
     assertThat(sent).doesNotContain("123-45-6789").doesNotContain("123456789").doesNotContain("4111 1111 1111 1111")
