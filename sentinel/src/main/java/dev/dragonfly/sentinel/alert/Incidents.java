@@ -9,9 +9,11 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import org.jdbi.v3.core.Handle;
 import org.jdbi.v3.core.statement.PreparedBatch;
 
@@ -45,7 +47,7 @@ final class Incidents {
       return change != Change.NONE;
     }
 
-    Step announcedTo(Instant now, java.util.Set<String> routes) {
+    Step announcedTo(Instant now, Set<String> routes) {
       return new Step(Incidents.announced(incident, now, routes), change, silence, seen);
     }
   }
@@ -130,7 +132,7 @@ final class Incidents {
         .bind("summary", f.summary()).bind("facts", Json.write(f.facts())).bind("now", now)
         .executeAndReturnGeneratedKeys("id").mapTo(Long.class).one();
     Incident opened = new Incident(id, check, f.subject(), true, f.status(), f.summary(), f.facts(), now, now, 0, null,
-        null, null, java.util.Set.of(), 0, false, silenceId(silence));
+        null, null, Set.of(), 0, false, silenceId(silence));
     return new Step(opened, silence.isPresent() ? Change.NONE : Change.OPENED, silence);
   }
 
@@ -162,8 +164,8 @@ final class Incidents {
   }
 
   /** The incident as announced at {@code now} to {@code routes} (added to where it went before). */
-  static Incident announced(Incident i, Instant now, java.util.Set<String> routes) {
-    java.util.Set<String> all = new java.util.LinkedHashSet<>(i.routes());
+  static Incident announced(Incident i, Instant now, Set<String> routes) {
+    Set<String> all = new LinkedHashSet<>(i.routes());
     all.addAll(routes);
     return new Incident(i.id(), i.check(), i.subject(), i.open(), i.severity(), i.summary(), i.facts(), i.openedAt(),
         i.lastBadAt(), i.okPasses(), i.resolvedAt(), now, i.severity(), all, i.reopened(), i.flapping(), i.silenceId());
