@@ -24,6 +24,15 @@ final class SentinelMetrics {
   private final Counter heals = Counter.builder().name("sentinel_heals_total")
       .help("Self-heals by check and action (each also in the audit table)").labelNames("check", "action").register(registry);
 
+  private final Gauge incidents = Gauge.builder().name("sentinel_alert_incidents_open")
+      .help("Open alert incidents after the last pass, silenced ones included").register(registry);
+  private final Gauge pending = Gauge.builder().name("sentinel_alert_outbox_pending")
+      .help("Alerts waiting in the outbox after the last pass (growing: Slack or SNS is not taking them)").register(registry);
+  private final Counter sent = Counter.builder().name("sentinel_alerts_sent_total")
+      .help("Alert messages Slack or SNS took").register(registry);
+  private final Gauge problems = Gauge.builder().name("sentinel_alert_problems")
+      .help("Problems deciding or delivering alerts in the last pass (a refused token, the database)").register(registry);
+
   PrometheusRegistry registry() {
     return registry;
   }
@@ -36,6 +45,12 @@ final class SentinelMetrics {
       checkStatus.labelValues(c.check()).set(c.status().exitCode());
       findings.labelValues(c.check()).set(c.findings().size());
       for (Action a : c.actions()) heals.labelValues(c.check(), a.action()).inc();
+    }
+    if (report.alerts() != null) {
+      incidents.set(report.alerts().incidents().size());
+      pending.set(report.alerts().pending());
+      sent.inc(report.alerts().sent());
+      problems.set(report.alerts().problems().size());
     }
   }
 }
