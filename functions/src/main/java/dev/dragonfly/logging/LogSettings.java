@@ -21,9 +21,8 @@ public record LogSettings(String own, String libraries, boolean json) {
     String raw = env.getOrDefault("LOG_LEVEL", "INFO").trim().toUpperCase(Locale.ROOT);
     String own = LEVELS.contains(raw) ? raw : "INFO";
     String libraries = own.equals("DEBUG") || own.equals("TRACE") ? own : "WARN";
-    String format = env.get("LOG_FORMAT");
-    boolean json = "json".equalsIgnoreCase(format == null ? null : format.trim())
-        || (env.containsKey("AWS_LAMBDA_FUNCTION_NAME") && !"text".equalsIgnoreCase(format == null ? null : format.trim()));
+    String format = env.getOrDefault("LOG_FORMAT", "").trim();
+    boolean json = format.equalsIgnoreCase("json") || (env.containsKey("AWS_LAMBDA_FUNCTION_NAME") && !format.equalsIgnoreCase("text"));
     return new LogSettings(own, libraries, json);
   }
 

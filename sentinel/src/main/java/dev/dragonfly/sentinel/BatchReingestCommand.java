@@ -5,7 +5,6 @@ import dev.dragonfly.intake.IngestOptions;
 import dev.dragonfly.intake.IntakePipeline;
 import dev.dragonfly.intake.IntakeResult;
 import dev.dragonfly.intake.ObjectRef;
-import java.io.BufferedInputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.io.InputStream;
@@ -49,8 +48,7 @@ final class BatchReingestCommand implements Callable<Integer> {
 
   @Override public Integer call() throws IOException {
     if (reason.isBlank()) throw new UserMistake("--reason must say why the batch is re-ingested");
-    if (file != null && Files.isDirectory(file)) throw new UserMistake("NOT_A_FILE", file + " is a directory; give the batch's CSV file");
-    if (file != null && !Files.isRegularFile(file)) throw new UserMistake("NO_SUCH_FILE", "no such file: " + file);
+    if (file != null) LocalFiles.require(file);
     IngestOptions options;
     try {
       options = new IngestOptions(false, Optional.ofNullable(threshold), Optional.empty());
@@ -69,8 +67,8 @@ final class BatchReingestCommand implements Callable<Integer> {
     var pipeline = new IntakePipeline(parent.database(), connector.config(), Clock.systemUTC());
     var ref = new ObjectRef(batch.source(), batch.objectKey(), batch.objectVersion());
     IntakeResult result = pipeline.retryingTransientFailures(() -> {
-      try (InputStream in = new BufferedInputStream(Files.newInputStream(local), 1 << 16)) {
-        return pipeline.ingest(ref, local.toString().endsWith(".gz") ? new dev.dragonfly.functions.GzipInput(in) : in, options);
+      try (InputStream in = LocalFiles.open(local)) {
+        return pipeline.ingest(ref, in, options);
       } catch (IOException e) {
         throw new UncheckedIOException(e);
       }

@@ -32,7 +32,8 @@ final class HealthPass {
     } catch (RuntimeException e) {
       Throwable cause = e;
       while (cause.getCause() != null) cause = cause.getCause(); // the driver's words, not the wrapping class names
-      findings.add(new Finding("database", false, "cannot reach " + where + ": " + cause.getMessage()
+      String said = cause.getMessage() != null ? cause.getMessage() : "no answer";
+      findings.add(new Finding("database", false, "cannot reach " + where + ": " + said
           + "; check DATABASE_URL (host, port, user, password) and that the server runs, or unset it to use the embedded database"));
       return findings;
     }

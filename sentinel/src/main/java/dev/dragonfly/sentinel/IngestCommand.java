@@ -1,12 +1,10 @@
 package dev.dragonfly.sentinel;
 
-import dev.dragonfly.functions.GzipInput;
 import dev.dragonfly.intake.IngestOptions;
 import dev.dragonfly.intake.IntakePipeline;
 import dev.dragonfly.intake.IntakeResult;
 import dev.dragonfly.intake.Json;
 import dev.dragonfly.intake.ObjectRef;
-import java.io.BufferedInputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.io.InputStream;
@@ -81,9 +79,7 @@ final class IngestCommand implements Callable<Integer> {
   }
 
   @Override public Integer call() throws IOException {
-    if (Files.isDirectory(file)) throw new UserMistake("NOT_A_FILE", file + " is a directory; give the CSV file to load");
-    if (!Files.isRegularFile(file)) throw new UserMistake("NO_SUCH_FILE", "no such file: " + file);
-    if (!Files.isReadable(file)) throw new UserMistake("cannot read file: " + file);
+    LocalFiles.require(file);
     IngestOptions options;
     try {
       options = new IngestOptions(dryRun, Optional.ofNullable(threshold), Optional.empty());
@@ -98,9 +94,8 @@ final class IngestCommand implements Callable<Integer> {
         Clock.systemUTC());
     // a deadlock or a dropped connection is tried again, reading the file anew
     IntakeResult result = pipeline.retryingTransientFailures(() -> {
-      try (InputStream in = new BufferedInputStream(Files.newInputStream(path), 1 << 16)) {
-        // a .csv.gz is read through gzip, as the function reads one from S3
-        return pipeline.ingest(ref, path.toString().endsWith(".gz") ? new GzipInput(in) : in, options);
+      try (InputStream in = LocalFiles.open(path)) {
+        return pipeline.ingest(ref, in, options);
       } catch (IOException e) {
         throw new UncheckedIOException(e);
       }

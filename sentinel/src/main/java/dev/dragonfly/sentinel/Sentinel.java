@@ -96,7 +96,7 @@ public final class Sentinel implements AutoCloseable {
       return alerts.process(results, now);
     } catch (RuntimeException e) {
       log.error("alerts failed: {}", TransientFailures.describe(e), e);
-      return new AlertSummary(List.of(), 0, 0, 0, List.of("alerts failed: " + TransientFailures.describe(e)));
+      return AlertSummary.failed("alerts failed: " + TransientFailures.describe(e));
     }
   }
 

@@ -24,7 +24,8 @@ public record AlertSummary(List<OpenIncident> incidents, int announced, int sent
   public record OpenIncident(long id, String check, String subject, Status severity, Instant openedAt, boolean flapping,
                              Long silence, String silencedUntil) {}
 
-  static AlertSummary failed(String problem) {
+  /** A pass whose alerts could not run at all: only the problem is known. */
+  public static AlertSummary failed(String problem) {
     return new AlertSummary(List.of(), 0, 0, 0, List.of(problem));
   }
 }

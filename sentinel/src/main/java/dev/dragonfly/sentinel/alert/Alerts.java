@@ -152,7 +152,7 @@ public final class Alerts implements AutoCloseable {
       String problem = "alerts not delivered: " + TransientFailures.describe(e);
       log.error("{}; they wait in the outbox", problem);
       problems.add(problem);
-      return new Deliverer.Round(0, -1, Map.of(), false, false);
+      return new Deliverer.Round(0, -1, Map.of(), false);
     }
   }
 

@@ -39,7 +39,7 @@ final class Deliverer {
    * @param rejected    destinations that refused our credentials or target, with what they said
    * @param slackTookIt a Slack call succeeded this round (its token and channel work)
    */
-  record Round(int sent, int pending, Map<String, String> rejected, boolean slackTookIt, boolean busy) {}
+  record Round(int sent, int pending, Map<String, String> rejected, boolean slackTookIt) {}
 
   private final Jdbi jdbi;
   private final Optional<SlackSender> slack;
@@ -61,7 +61,7 @@ final class Deliverer {
   synchronized Round deliver() {
     try (Handle h = jdbi.open()) {
       if (!h.createQuery("SELECT pg_try_advisory_lock(hashtext('intake.alert_outbox'))").mapTo(Boolean.class).one()) {
-        return new Round(0, Outbox.pendingCount(h), Map.of(), false, true); // another sentinel is delivering
+        return new Round(0, Outbox.pendingCount(h), Map.of(), false); // another sentinel is delivering
       }
       try {
         return deliver(h);
@@ -119,7 +119,7 @@ final class Deliverer {
       }
       if (row.operation().equals(Outbox.POST) && !(outcome instanceof Outcome.Sent)) messagesNotPosted.add(row.messageId());
     }
-    return new Round(sent, Outbox.pendingCount(h), rejected, slackTookIt, false);
+    return new Round(sent, Outbox.pendingCount(h), rejected, slackTookIt);
   }
 
   private Outcome send(Outbox.Row row) {
