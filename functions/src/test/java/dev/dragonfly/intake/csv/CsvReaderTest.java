@@ -284,6 +284,7 @@ class CsvReaderTest {
     @Test
     void crlfCountsAsOneLineEnd() {
       assertRejected(() -> read("a,b\r\n\r\n1,2\r\n3,\u0000\r\n"), ErrorCode.INVALID_ENCODING, 3L, "record 3 (line 4)");
+      assertRejected(() -> read("a,b\r\n\r\n1,\"x\"y\r\n"), ErrorCode.MALFORMED_CSV, 2L, "record 2 (line 3)");
     }
 
     @Test
