@@ -14,6 +14,7 @@ import java.nio.CharBuffer;
 import java.nio.charset.CharsetDecoder;
 import java.nio.charset.CoderResult;
 import java.nio.charset.CodingErrorAction;
+import java.util.Arrays;
 
 /**
  * The reader commons-csv parses: it decodes the file's UTF-8 and stands between hostile input
@@ -49,7 +50,7 @@ final class CsvGuard extends Reader {
   private static final boolean[] PLAIN = new boolean[0x80];
 
   static {
-    java.util.Arrays.fill(PLAIN, true);
+    Arrays.fill(PLAIN, true);
     for (char c : new char[] {',', '"', '\r', '\n', 0}) PLAIN[c] = false;
   }
 
