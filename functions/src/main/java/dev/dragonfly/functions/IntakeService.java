@@ -204,9 +204,11 @@ public final class IntakeService {
       // died, its heartbeat goes stale and the holder's retry or the sentinel takes it over.
       log.info("batch {} is being loaded by another worker", result.batchId());
     } else if (result.sameObject() && !result.dryRun()) {
-      // A redelivered event of an object already decided: its outcome is the original's. Deliver
-      // what a failure after the commit left undelivered; when nothing is missing, send nothing.
-      IntakeResult original = pipeline.resultOf(result.duplicateOf());
+      // A redelivered event of an object already decided: its outcome is that of the batch holding
+      // the object (duplicate_of names the batch holding its rows, which a content duplicate is not).
+      // Deliver what a failure after the commit left undelivered; when nothing is missing, send nothing.
+      long holder = batches.holderOf(ref).map(Batch::id).orElse(result.duplicateOf());
+      IntakeResult original = pipeline.resultOf(holder);
       if (!original.status().equals("rolled_back")) deliver(key, ref.key(), original); // an operator undid it since
     } else {
       deliver(key, ref.key(), result);

@@ -14,6 +14,7 @@ import java.security.MessageDigest;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
 import java.time.LocalDate;
 import java.util.ArrayList;
@@ -67,6 +68,8 @@ final class BatchRun {
   private long invalid;
   private final Map<ErrorCode, Long> errorsByCode = new EnumMap<>(ErrorCode.class);
   private final long startedNanos = System.nanoTime();
+  /** The attempt failed and could not give its batch back: the claim is still this worker's. */
+  private volatile boolean heldAfterFailure;
 
   BatchRun(Database database, IntakeConfig config, BatchStore batches, Handle control, Claim.Claimed claim,
            ObjectRef ref, SourceProfile profile, IngestOptions options, BigDecimal threshold, Clock clock,
@@ -142,16 +145,48 @@ final class BatchRun {
     }
   }
 
+  /**
+   * Bounds the load session on the server's side (README "Timing"): an idle transaction ends
+   * before anyone may take the batch over; no statement outlives the statement timeout; TCP
+   * keepalives and the user timeout end it when the worker's network stops answering. The
+   * session is named for the batch, so that a takeover can end exactly this one.
+   */
   private void prepare(Connection load) throws SQLException {
-    load.setAutoCommit(false);
-    try (var st = load.createStatement()) {
-      // A paused worker's open transaction ends before anyone may take its batch over.
-      st.execute("SET idle_in_transaction_session_timeout = " + config.idleInTransactionTimeout().toMillis());
+    try (var ps = load.prepareStatement("""
+        SELECT set_config('idle_in_transaction_session_timeout', ?, false),
+               set_config('statement_timeout', ?, false),
+               set_config('tcp_keepalives_idle', ?, false),
+               set_config('tcp_keepalives_interval', ?, false),
+               set_config('tcp_keepalives_count', ?, false),
+               set_config('tcp_user_timeout', ?, false),
+               set_config('application_name', ?, false)""")) {
+      ps.setString(1, Long.toString(config.idleInTransactionTimeout().toMillis()));
+      ps.setString(2, Long.toString(config.statementTimeout().toMillis()));
+      ps.setString(3, Long.toString(TCP_KEEPALIVE_IDLE.toSeconds()));
+      ps.setString(4, Long.toString(TCP_KEEPALIVE_INTERVAL.toSeconds()));
+      ps.setString(5, Integer.toString(TCP_KEEPALIVE_COUNT));
+      ps.setString(6, Long.toString(tcpUserTimeout().toMillis()));
+      ps.setString(7, BatchStore.loadSessionName(claim.batchId()));
+      ps.execute();
     }
+    // committed on its own, before the load's transaction: that one must not hold the batch row
+    if (!batches.recordLoadSession(load, claim)) throw new ClaimLostException(claim.batchId(), claim.attempt());
+    load.setAutoCommit(false);
+  }
+
+  /** Probes after 10 s of silence, every 5 s, 3 of them: a dead peer is found within 25 s. */
+  static final Duration TCP_KEEPALIVE_IDLE = Duration.ofSeconds(10);
+  static final Duration TCP_KEEPALIVE_INTERVAL = Duration.ofSeconds(5);
+  static final int TCP_KEEPALIVE_COUNT = 3;
+
+  /** Data the server sent that the worker has not acknowledged for this long ends the session. */
+  private Duration tcpUserTimeout() {
+    return TCP_KEEPALIVE_IDLE.plus(TCP_KEEPALIVE_INTERVAL.multipliedBy(TCP_KEEPALIVE_COUNT));
   }
 
   private IntakeResult loadAndFinish(Connection load, Heartbeat heartbeat) throws SQLException, IOException {
-    JudgmentLoader loader = new JudgmentLoader(load, claim.batchId(), ref.source(), dryRun);
+    JudgmentLoader loader = new JudgmentLoader(load, claim.batchId(), ref.source(), dryRun,
+        () -> hooks.duringCopy(claim.batchId()));
     long loadedRows = 0;
     while (true) {
       Chunk chunk = take();
@@ -168,7 +203,13 @@ final class BatchRun {
     MDC.put("content_sha256", sha256);
     advance("validating");
     hooks.beforeContentCheck(claim.batchId());
-    Long original = sameContentCompleted(load); // a dry run asks too: its preview must match the real run
+    // a dry run asks too: its preview must match the real run
+    Long original = sameContentCompleted(load);
+    if (original != null && !loader.rowsStillAsLoadedBy(original)) {
+      log.info("batch {} source={} has the content of completed batch {}, whose rows were changed since: "
+          + "loading it", claim.batchId(), ref.source(), original);
+      original = null; // what the vendor sent last is what the table holds: a revert loads
+    }
     hooks.afterContentCheck(claim.batchId());
     if (original != null) return duplicateOf(load, original);
     BigDecimal errorRate = total == 0 ? BigDecimal.ZERO
@@ -301,14 +342,20 @@ final class BatchRun {
    */
   private RuntimeException giveBack(Throwable e) {
     String what = TransientFailures.describe(e);
-    log.warn("batch {} source={} attempt {} failed and was released for a retry: {}", claim.batchId(),
-        ref.source(), claim.attempt(), what);
     try {
       synchronized (control) {
         batches.release(control, claim, what);
       }
+      log.warn("batch {} source={} attempt {} failed and was released for a retry: {}", claim.batchId(),
+          ref.source(), claim.attempt(), what);
     } catch (Throwable releaseFailed) {
-      e.addSuppressed(releaseFailed); // the database is gone: the stale window frees the claim
+      // The database is gone: the claim stays this worker's. Its own retry takes it over at once;
+      // anyone else waits for the stale window.
+      heldAfterFailure = true;
+      e.addSuppressed(releaseFailed);
+      log.warn("batch {} source={} attempt {} failed ({}) and could not be given back ({}); this worker's "
+          + "retry takes it over as its own, anyone else after the stale window", claim.batchId(), ref.source(),
+          claim.attempt(), what, TransientFailures.describe(releaseFailed));
     }
     if (e instanceof Error err) throw err;
     if (e instanceof IntakeException ie) return ie;
@@ -321,6 +368,11 @@ final class BatchRun {
       advanced = batches.advance(control, claim, status);
     }
     if (!advanced) throw new ClaimLostException(claim.batchId(), claim.attempt());
+  }
+
+  /** True when the attempt failed and its batch could not be given back: its claim is still held. */
+  boolean heldAfterFailure() {
+    return heldAfterFailure;
   }
 
   private IntakeResult result(String status, BatchCounts counts, String reason) {

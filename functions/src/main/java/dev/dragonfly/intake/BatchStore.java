@@ -3,8 +3,6 @@ package dev.dragonfly.intake;
 import java.math.BigDecimal;
 import java.sql.Connection;
 import java.sql.SQLException;
-import java.sql.Timestamp;
-import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -12,30 +10,45 @@ import java.util.Optional;
 import java.util.UUID;
 import org.jdbi.v3.core.Handle;
 import org.jdbi.v3.core.Jdbi;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Batch bookkeeping in {@code intake.batches}: the claim, the heartbeat, every status change and
  * the outbox of each decided batch. Each write after the claim is fenced by the owner token, so a
- * worker that lost its claim changes nothing. Heartbeats and the stale window are measured on the
- * injected clock, so tests move time instead of waiting for it.
+ * worker that lost its claim changes nothing.
+ *
+ * <p>Every lease is judged on one clock, the database's ({@link DatabaseClock}): heartbeats,
+ * the stale window, release and finish times are all {@code intake.lease_clock} when the statement
+ * runs, never the clock of the machine that happens to ask. A takeover ends the session the
+ * previous owner loaded with before it goes on ({@link #endPreviousLoad}), so it never waits on a
+ * worker frozen in the middle of a statement.
  */
 public final class BatchStore {
+  private static final Logger log = LoggerFactory.getLogger(BatchStore.class);
   static final String PROCESSING = "('staging', 'validating', 'inserting')";
+  /** How long a takeover waits for the previous owner's load session to end once told to. */
+  static final Duration END_PREVIOUS_LOAD_WAIT = Duration.ofSeconds(5);
 
   private final Jdbi jdbi;
-  private final Clock clock;
+  private final DatabaseClock clock;
 
   public BatchStore(Jdbi jdbi) {
-    this(jdbi, Clock.systemUTC());
+    this(jdbi, DatabaseClock.DATABASE);
   }
 
-  public BatchStore(Jdbi jdbi, Clock clock) {
+  public BatchStore(Jdbi jdbi, DatabaseClock clock) {
     this.jdbi = jdbi;
     this.clock = clock;
   }
 
-  private Instant now() {
-    return clock.instant();
+  private long offset() {
+    return clock.offsetMillis();
+  }
+
+  /** The application name of the session that loads {@code batchId}: how a takeover recognises it. */
+  static String loadSessionName(long batchId) {
+    return "dragonfly-intake load " + batchId;
   }
 
   /**
@@ -43,9 +56,14 @@ public final class BatchStore {
    * {@code batches_one_per_object}; losing it, the worker may take over a released batch or
    * one whose heartbeat has been silent for {@code staleAfter}, or else learns who holds it. An
    * object already decided (completed, rejected, or a content duplicate) is answered from its
-   * row without reading the file: the redelivery is recorded as a duplicate naming that batch.
+   * row without reading the file: the redelivery is recorded as a duplicate naming the batch
+   * whose rows it holds.
+   *
+   * @param ownToken the token of this worker's own earlier attempt whose release failed (its
+   *     heartbeat may still look fresh): that claim is taken over at once, not waited for
    */
-  public Claim claim(Handle h, ObjectRef ref, BigDecimal thresholdPercent, Duration staleAfter) {
+  public Claim claim(Handle h, ObjectRef ref, BigDecimal thresholdPercent, Duration staleAfter,
+                     Optional<UUID> ownToken) {
     UUID token = UUID.randomUUID();
     while (true) {
       // Looked up first: an INSERT … ON CONFLICT that conflicts still uses up an id, and every
@@ -60,19 +78,21 @@ public final class BatchStore {
       Optional<Long> inserted = known ? Optional.empty() : h.createQuery("""
               INSERT INTO intake.batches (source, object_key, object_version, status, owner_token,
                                           heartbeat_at, started_at, error_threshold_percent)
-              VALUES (:source, :key, :version, 'staging', :token, :now, now(), :threshold)
+              VALUES (:source, :key, :version, 'staging', :token, intake.lease_clock(:offset),
+                      intake.lease_clock(:offset), :threshold)
               ON CONFLICT (source, object_key, object_version) WHERE NOT dry_run AND NOT redelivery
               DO NOTHING
               RETURNING id""")
           .bind("source", ref.source()).bind("key", ref.key()).bind("version", ref.version())
-          .bind("token", token).bind("threshold", thresholdPercent).bind("now", now())
+          .bind("token", token).bind("threshold", thresholdPercent).bind("offset", offset())
           .mapTo(Long.class).findOne();
       if (inserted.isPresent()) return new Claim.Claimed(inserted.get(), 1, token, false);
 
       Optional<Claim.Claimed> takeover = h.createQuery("""
               UPDATE intake.batches
-              SET status = 'staging', attempt = attempt + 1, owner_token = :token, heartbeat_at = :now,
-                  started_at = now(), error_threshold_percent = :threshold, last_error = NULL,
+              SET status = 'staging', attempt = attempt + 1, owner_token = :token,
+                  heartbeat_at = intake.lease_clock(:offset), started_at = intake.lease_clock(:offset),
+                  error_threshold_percent = :threshold, last_error = NULL,
                   rejection_reason = NULL, content_sha256 = NULL, bytes_read = NULL, finished_at = NULL,
                   rows_total = NULL, rows_valid = NULL, rows_invalid = NULL,
                   rows_inserted = NULL, rows_updated = NULL, rows_unchanged = NULL,
@@ -81,12 +101,20 @@ public final class BatchStore {
                 AND NOT dry_run AND NOT redelivery
                 AND (status = 'uploaded'
                      OR (status IN""" + PROCESSING + """
-                         AND heartbeat_at < :horizon))
-              RETURNING id, attempt""")
+                         AND (heartbeat_at < intake.lease_clock(:offset) - :staleMs * interval '1 millisecond'
+                              OR owner_token = CAST(:own AS uuid))))
+              RETURNING id, attempt, load_pid, load_backend_start""")
           .bind("source", ref.source()).bind("key", ref.key()).bind("version", ref.version())
           .bind("token", token).bind("threshold", thresholdPercent)
-          .bind("now", now()).bind("horizon", now().minus(staleAfter))
-          .map((rs, ctx) -> new Claim.Claimed(rs.getLong("id"), rs.getInt("attempt"), token, true))
+          .bind("offset", offset()).bind("staleMs", staleAfter.toMillis())
+          .bind("own", ownToken.map(UUID::toString).orElse(null))
+          .map((rs, ctx) -> {
+            var claimed = new Claim.Claimed(rs.getLong("id"), rs.getInt("attempt"), token, true);
+            int pid = rs.getInt("load_pid");
+            if (!rs.wasNull()) endPreviousLoad(h, claimed.batchId(), pid, rs.getObject("load_backend_start",
+                java.time.OffsetDateTime.class));
+            return claimed;
+          })
           .findOne();
       if (takeover.isPresent()) return takeover.get();
 
@@ -102,9 +130,68 @@ public final class BatchStore {
       if (isProcessing(batch.status())) {
         return new Claim.InProgress(batch.id());
       }
-      long redelivery = recordDuplicate(h, ref, batch.id(), thresholdPercent, false, true);
-      return new Claim.Duplicate(redelivery, batch.id(), batch.status());
+      // a content duplicate's redelivery names the batch whose rows it holds, not the duplicate
+      long holder = batch.duplicateOf() != null ? batch.duplicateOf() : batch.id();
+      String holderStatus = holder == batch.id() ? batch.status() : require(h, holder).status();
+      long redelivery = recordDuplicate(h, ref, holder, thresholdPercent, false, true);
+      return new Claim.Duplicate(redelivery, holder, holderStatus);
     }
+  }
+
+  /** Claims as a worker with no earlier attempt of its own at this object. */
+  public Claim claim(Handle h, ObjectRef ref, BigDecimal thresholdPercent, Duration staleAfter) {
+    return claim(h, ref, thresholdPercent, staleAfter, Optional.empty());
+  }
+
+  /**
+   * Ends the session the previous owner of {@code batchId} loaded with, and waits (up to
+   * {@link #END_PREVIOUS_LOAD_WAIT}) until it is gone, so that its uncommitted rows and locks are
+   * too. Only that very session: same pid, same start, still named for this batch (a pooled
+   * connection reused for another batch is left alone). A refusal is logged, not fatal: the
+   * load statement's own timeouts still end that session.
+   */
+  private void endPreviousLoad(Handle h, long batchId, int pid, java.time.OffsetDateTime backendStart) {
+    try {
+      boolean ended = h.createQuery("""
+              SELECT coalesce(bool_and(pg_terminate_backend(pid, :waitMs)), false) FROM pg_stat_activity
+              WHERE pid = :pid AND backend_start = :start AND application_name = :name
+                AND pid <> pg_backend_pid()""")
+          .bind("pid", pid).bind("start", backendStart).bind("name", loadSessionName(batchId))
+          .bind("waitMs", END_PREVIOUS_LOAD_WAIT.toMillis())
+          .mapTo(Boolean.class).one();
+      if (ended) log.info("batch {}: ended the previous owner's load session (pid {})", batchId, pid);
+    } catch (RuntimeException e) {
+      log.warn("batch {}: could not end the previous owner's load session (pid {}): {}", batchId, pid,
+          TransientFailures.describe(e));
+    }
+  }
+
+  /** Records {@code load} as the session that loads the claimed batch; false when the claim was lost. */
+  boolean recordLoadSession(Connection load, Claim.Claimed claim) throws SQLException {
+    try (var ps = load.prepareStatement("""
+        UPDATE intake.batches
+        SET load_pid = pg_backend_pid(),
+            load_backend_start = (SELECT backend_start FROM pg_stat_activity WHERE pid = pg_backend_pid())
+        WHERE id = ? AND owner_token = ? AND status IN""" + PROCESSING)) {
+      ps.setLong(1, claim.batchId());
+      ps.setObject(2, claim.token());
+      return ps.executeUpdate() == 1;
+    }
+  }
+
+  /** The batch that holds this object version (not a redelivery, not a dry run). */
+  public Optional<Batch> holderOf(ObjectRef ref) {
+    return jdbi.withHandle(h -> h.createQuery("SELECT " + Batch.COLUMNS + """
+             FROM intake.batches
+            WHERE source = :source AND object_key = :key AND object_version = :version
+              AND NOT dry_run AND NOT redelivery""")
+        .bind("source", ref.source()).bind("key", ref.key()).bind("version", ref.version())
+        .mapTo(Batch.class).findOne());
+  }
+
+  private static Batch require(Handle h, long id) {
+    return h.createQuery("SELECT " + Batch.COLUMNS + " FROM intake.batches WHERE id = :id")
+        .bind("id", id).mapTo(Batch.class).findOne().orElseThrow(() -> new BatchNotFoundException(id));
   }
 
   /**
@@ -120,7 +207,8 @@ public final class BatchStore {
         .mapTo(Batch.class).findOne()
         .filter(b -> !isProcessing(b.status()) && !b.status().equals("uploaded"));
     if (processed.isPresent()) {
-      Batch original = processed.get();
+      Batch holder = processed.get();
+      Batch original = holder.duplicateOf() == null ? holder : require(h, holder.duplicateOf());
       return new Claim.Duplicate(recordDuplicate(h, ref, original.id(), thresholdPercent, true, false),
           original.id(), original.status());
     }
@@ -128,24 +216,26 @@ public final class BatchStore {
     long id = h.createQuery("""
             INSERT INTO intake.batches (source, object_key, object_version, status, dry_run, owner_token,
                                         heartbeat_at, started_at, error_threshold_percent)
-            VALUES (:source, :key, :version, 'staging', true, :token, :now, now(), :threshold)
+            VALUES (:source, :key, :version, 'staging', true, :token, intake.lease_clock(:offset),
+                    intake.lease_clock(:offset), :threshold)
             RETURNING id""")
         .bind("source", ref.source()).bind("key", ref.key()).bind("version", ref.version())
-        .bind("token", token).bind("threshold", thresholdPercent).bind("now", now())
+        .bind("token", token).bind("threshold", thresholdPercent).bind("offset", offset())
         .mapTo(Long.class).one();
     return new Claim.Claimed(id, 1, token, false);
   }
 
-  private static long recordDuplicate(Handle h, ObjectRef ref, long originalId, BigDecimal thresholdPercent,
-                                      boolean dryRun, boolean redelivery) {
+  private long recordDuplicate(Handle h, ObjectRef ref, long originalId, BigDecimal thresholdPercent,
+                               boolean dryRun, boolean redelivery) {
     return h.createQuery("""
             INSERT INTO intake.batches (source, object_key, object_version, status, dry_run, redelivery,
                                         duplicate_of, error_threshold_percent, started_at, finished_at)
-            VALUES (:source, :key, :version, 'duplicate', :dryRun, :redelivery, :original, :threshold, now(), now())
+            VALUES (:source, :key, :version, 'duplicate', :dryRun, :redelivery, :original, :threshold,
+                    intake.lease_clock(:offset), intake.lease_clock(:offset))
             RETURNING id""")
         .bind("source", ref.source()).bind("key", ref.key()).bind("version", ref.version())
         .bind("dryRun", dryRun).bind("redelivery", redelivery && !dryRun).bind("original", originalId)
-        .bind("threshold", thresholdPercent)
+        .bind("threshold", thresholdPercent).bind("offset", offset())
         .mapTo(Long.class).one();
   }
 
@@ -198,8 +288,7 @@ public final class BatchStore {
             + batch.duplicateOf() + "; re-ingest that one if it needs it");
         case "failed", "uploaded" -> { }
         default -> {
-          boolean silent = h.createQuery("SELECT heartbeat_at < :horizon FROM intake.batches WHERE id = :id")
-              .bind("horizon", now().minus(staleAfter)).bind("id", id).mapTo(Boolean.class).one();
+          boolean silent = isSilent(h, id, staleAfter);
           if (!silent) throw RefusedException.reingest("batch " + id + " is " + batch.status()
               + " and its worker is alive (heartbeat " + batch.heartbeatAt() + "); let it finish");
         }
@@ -207,9 +296,10 @@ public final class BatchStore {
       // an operator's re-ingest is a fresh start: the sentinel's re-drive budget starts again
       h.createUpdate("""
               UPDATE intake.batches SET status = 'uploaded', owner_token = NULL, last_error = :reason,
-                     released_at = :now, redrives = 0, released_by = :by
+                     released_at = intake.lease_clock(:offset), redrives = 0, released_by = :by
               WHERE id = :id""")
-          .bind("reason", "re-ingest requested: " + reason).bind("now", now()).bind("id", id).bind("by", by).execute();
+          .bind("reason", "re-ingest requested: " + reason).bind("offset", offset()).bind("id", id).bind("by", by)
+          .execute();
       return batch;
     });
   }
@@ -228,30 +318,39 @@ public final class BatchStore {
       if (!batch.status().equals("uploaded") && !isProcessing(batch.status())) {
         throw RefusedException.fail("batch " + id + " is already " + batch.status() + "; nothing to fail");
       }
-      if (isProcessing(batch.status()) && !batch.heartbeatAt().toInstant().isBefore(now().minus(staleAfter))) {
+      if (isProcessing(batch.status()) && !isSilent(h, id, staleAfter)) {
         throw RefusedException.fail("batch " + id + " is " + batch.status() + " and its worker is alive (heartbeat "
             + batch.heartbeatAt() + "); let it finish, or fail it once its heartbeat is older than " + staleAfter.toSeconds() + " s");
       }
       h.createUpdate("""
-              UPDATE intake.batches SET status = 'failed', owner_token = NULL, finished_at = :now, rejection_reason = :reason
+              UPDATE intake.batches SET status = 'failed', owner_token = NULL, finished_at = intake.lease_clock(:offset),
+                     rejection_reason = :reason
               WHERE id = :id""")
-          .bind("now", now()).bind("reason", "failed by an operator: " + reason).bind("id", id).execute();
+          .bind("offset", offset()).bind("reason", "failed by an operator: " + reason).bind("id", id).execute();
       return batch;
     });
   }
 
+  /** Whether the batch's heartbeat is older than {@code staleAfter}, on the database's clock. */
+  private boolean isSilent(Handle h, long id, Duration staleAfter) {
+    return h.createQuery("""
+            SELECT heartbeat_at < intake.lease_clock(:offset) - :staleMs * interval '1 millisecond'
+            FROM intake.batches WHERE id = :id""")
+        .bind("offset", offset()).bind("staleMs", staleAfter.toMillis()).bind("id", id).mapTo(Boolean.class).one();
+  }
+
   /** Refreshes the heartbeat; false when the claim was lost. */
   public boolean heartbeat(Handle h, Claim.Claimed claim) {
-    return h.createUpdate("UPDATE intake.batches SET heartbeat_at = :now "
+    return h.createUpdate("UPDATE intake.batches SET heartbeat_at = intake.lease_clock(:offset) "
             + "WHERE id = :id AND owner_token = :token AND status IN " + PROCESSING)
-        .bind("now", now()).bind("id", claim.batchId()).bind("token", claim.token()).execute() == 1;
+        .bind("offset", offset()).bind("id", claim.batchId()).bind("token", claim.token()).execute() == 1;
   }
 
   /** Moves the batch to another processing status; false when the claim was lost. */
   public boolean advance(Handle h, Claim.Claimed claim, String status) {
-    return h.createUpdate("UPDATE intake.batches SET status = :status, heartbeat_at = :now "
+    return h.createUpdate("UPDATE intake.batches SET status = :status, heartbeat_at = intake.lease_clock(:offset) "
             + "WHERE id = :id AND owner_token = :token AND status IN " + PROCESSING)
-        .bind("status", status).bind("now", now()).bind("id", claim.batchId()).bind("token", claim.token())
+        .bind("status", status).bind("offset", offset()).bind("id", claim.batchId()).bind("token", claim.token())
         .execute() == 1;
   }
 
@@ -260,9 +359,9 @@ public final class BatchStore {
     return h.createUpdate("""
             UPDATE intake.batches
             SET status = 'duplicate', duplicate_of = :original, content_sha256 = :sha, bytes_read = :bytes,
-                owner_token = NULL, finished_at = now()
+                owner_token = NULL, load_pid = NULL, finished_at = intake.lease_clock(:offset)
             WHERE id = :id AND owner_token = :token AND status IN""" + PROCESSING)
-        .bind("original", originalId).bind("sha", sha256).bind("bytes", bytes)
+        .bind("original", originalId).bind("sha", sha256).bind("bytes", bytes).bind("offset", offset())
         .bind("id", claim.batchId()).bind("token", claim.token()).execute() == 1;
   }
 
@@ -273,9 +372,9 @@ public final class BatchStore {
             SET status = 'failed', rejection_reason = :reason, content_sha256 = :sha, bytes_read = :bytes,
                 rows_total = :total, rows_valid = :valid, rows_invalid = :invalid,
                 rows_inserted = 0, rows_updated = 0, rows_unchanged = 0,
-                owner_token = NULL, finished_at = now()
+                owner_token = NULL, load_pid = NULL, finished_at = intake.lease_clock(:offset)
             WHERE id = :id AND owner_token = :token AND status IN""" + PROCESSING)
-        .bind("reason", reason).bind("sha", sha256).bind("bytes", bytes)
+        .bind("reason", reason).bind("sha", sha256).bind("bytes", bytes).bind("offset", offset())
         .bind("total", counts.total()).bind("valid", counts.valid()).bind("invalid", counts.invalid())
         .bind("id", claim.batchId()).bind("token", claim.token()).execute() == 1;
   }
@@ -286,13 +385,18 @@ public final class BatchStore {
    */
   public void release(Handle h, Claim.Claimed claim, String error) {
     h.createUpdate("""
-            UPDATE intake.batches SET status = 'uploaded', owner_token = NULL, last_error = :error, released_at = :now,
-                   released_by = 'worker, after a failure'
+            UPDATE intake.batches SET status = 'uploaded', owner_token = NULL, load_pid = NULL, last_error = :error,
+                   released_at = intake.lease_clock(:offset), released_by = 'worker, after a failure'
             WHERE id = :id AND owner_token = :token AND status IN""" + PROCESSING)
-        .bind("error", error).bind("now", now()).bind("id", claim.batchId()).bind("token", claim.token()).execute();
+        .bind("error", error).bind("offset", offset()).bind("id", claim.batchId()).bind("token", claim.token())
+        .execute();
   }
 
-  /** Completes the batch inside the load transaction, so target rows commit only with it. */
+  /**
+   * Completes the batch inside the load transaction, so target rows commit only with it. Its
+   * {@code finished_at} is read when this runs, just before the commit, not when the load's
+   * transaction began.
+   */
   boolean complete(Connection load, Claim.Claimed claim, BatchCounts counts, String sha256, long bytes)
       throws SQLException {
     try (var ps = load.prepareStatement("""
@@ -300,7 +404,8 @@ public final class BatchStore {
         SET status = 'completed', content_sha256 = ?, bytes_read = ?,
             rows_total = ?, rows_valid = ?, rows_invalid = ?,
             rows_inserted = ?, rows_updated = ?, rows_unchanged = ?,
-            owner_token = NULL, heartbeat_at = ?, finished_at = now()
+            owner_token = NULL, load_pid = NULL, heartbeat_at = intake.lease_clock(?),
+            finished_at = intake.lease_clock(?)
         WHERE id = ? AND owner_token = ? AND status IN""" + PROCESSING)) {
       ps.setString(1, sha256);
       ps.setLong(2, bytes);
@@ -310,9 +415,10 @@ public final class BatchStore {
       ps.setLong(6, counts.inserted());
       ps.setLong(7, counts.updated());
       ps.setLong(8, counts.unchanged());
-      ps.setTimestamp(9, Timestamp.from(now()));
-      ps.setLong(10, claim.batchId());
-      ps.setObject(11, claim.token());
+      ps.setLong(9, offset());
+      ps.setLong(10, offset());
+      ps.setLong(11, claim.batchId());
+      ps.setObject(12, claim.token());
       return ps.executeUpdate() == 1;
     }
   }
@@ -334,22 +440,26 @@ public final class BatchStore {
   }
 
   public void markResultsWritten(Handle h, long id) {
-    h.createUpdate("UPDATE intake.batches SET results_written_at = :now WHERE id = :id AND results_written_at IS NULL")
-        .bind("now", now()).bind("id", id).execute();
+    h.createUpdate("""
+            UPDATE intake.batches SET results_written_at = intake.lease_clock(:offset)
+            WHERE id = :id AND results_written_at IS NULL""")
+        .bind("offset", offset()).bind("id", id).execute();
   }
 
   public void markEventPublished(Handle h, long id) {
-    h.createUpdate("UPDATE intake.batches SET event_published_at = :now WHERE id = :id AND event_published_at IS NULL")
-        .bind("now", now()).bind("id", id).execute();
+    h.createUpdate("""
+            UPDATE intake.batches SET event_published_at = intake.lease_clock(:offset)
+            WHERE id = :id AND event_published_at IS NULL""")
+        .bind("offset", offset()).bind("id", id).execute();
   }
 
-  /** A completed batch of this source with the same content, other than this one. */
+  /** The completed batch of this source with the same content that finished last, other than this one. */
   public Optional<Long> completedWithContent(Handle h, String source, String sha256, long exceptId) {
     return h.createQuery("""
             SELECT id FROM intake.batches
             WHERE source = :source AND content_sha256 = :sha AND status = 'completed' AND NOT dry_run
               AND id <> :id
-            ORDER BY id LIMIT 1""")
+            ORDER BY finished_at DESC, id DESC LIMIT 1""")
         .bind("source", source).bind("sha", sha256).bind("id", exceptId)
         .mapTo(Long.class).findOne();
   }

@@ -92,10 +92,23 @@ public final class CopyRows {
 
   /** Sends the rows with {@code copySql} ({@code COPY t (…) FROM STDIN}); returns rows written. */
   public long copyInto(Connection connection, String copySql) throws SQLException {
+    return copyInto(connection, copySql, () -> { });
+  }
+
+  /**
+   * As {@link #copyInto(Connection, String)}, calling {@code midway} once half of the last
+   * segment's bytes (a cut anywhere, mid-row too) has reached the server: tests freeze a worker
+   * there, in the middle of the statement.
+   */
+  public long copyInto(Connection connection, String copySql, Runnable midway) throws SQLException {
     CopyIn copy = connection.unwrap(PGConnection.class).getCopyAPI().copyIn(copySql);
     try {
       for (int i = 0; i < fullSegments.size(); i++) copy.writeToCopy(fullSegments.get(i), 0, fullLengths.get(i));
-      copy.writeToCopy(bytes, 0, length);
+      int half = length / 2;
+      copy.writeToCopy(bytes, 0, half);
+      copy.flushCopy();
+      midway.run();
+      copy.writeToCopy(bytes, half, length - half);
       return copy.endCopy();
     } finally {
       if (copy.isActive()) copy.cancelCopy();

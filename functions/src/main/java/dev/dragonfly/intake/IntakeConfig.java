@@ -18,13 +18,17 @@ import java.util.Optional;
  * @param chunkRows     {@code INTAKE_CHUNK_ROWS}: rows parsed ahead and loaded together (default 4096)
  * @param transientRetries {@code INTAKE_TRANSIENT_RETRIES}: in-process retries of a deadlock, a
  *                      serialization failure or a dropped connection (default 3)
+ * @param statementTimeout {@code INTAKE_STATEMENT_TIMEOUT}: the longest one statement the server runs
+ *                      for a load may take (default PT10M, under Lambda's 15-minute limit), such as a
+ *                      merge waiting for a lock; README "Timing"
  */
 public record IntakeConfig(Optional<DatabaseUrl> databaseUrl, Duration heartbeatInterval,
-                           Duration staleAfter, int chunkRows, int transientRetries) {
+                           Duration staleAfter, int chunkRows, int transientRetries, Duration statementTimeout) {
   public static final Duration HEARTBEAT_INTERVAL_DEFAULT = Duration.ofSeconds(10);
   public static final Duration STALE_AFTER_DEFAULT = Duration.ofSeconds(45);
   public static final int CHUNK_ROWS_DEFAULT = 4096;
   public static final int TRANSIENT_RETRIES_DEFAULT = 3;
+  public static final Duration STATEMENT_TIMEOUT_DEFAULT = Duration.ofMinutes(10);
 
   public IntakeConfig {
     requireNonNull(databaseUrl, "databaseUrl == null");
@@ -35,11 +39,12 @@ public record IntakeConfig(Optional<DatabaseUrl> databaseUrl, Duration heartbeat
     if (chunkRows < 1) throw new IllegalArgumentException("chunkRows < 1: " + chunkRows);
     if (transientRetries < 0 || transientRetries > 10)
       throw new IllegalArgumentException("transientRetries not in 0..10: " + transientRetries);
+    positive(statementTimeout, "statementTimeout");
   }
 
   public static IntakeConfig defaults() {
     return new IntakeConfig(Optional.empty(), HEARTBEAT_INTERVAL_DEFAULT, STALE_AFTER_DEFAULT, CHUNK_ROWS_DEFAULT,
-        TRANSIENT_RETRIES_DEFAULT);
+        TRANSIENT_RETRIES_DEFAULT, STATEMENT_TIMEOUT_DEFAULT);
   }
 
   /** Reads the variables named above; a malformed value fails with its name and value. */
@@ -49,23 +54,28 @@ public record IntakeConfig(Optional<DatabaseUrl> databaseUrl, Duration heartbeat
         duration(env, "INTAKE_HEARTBEAT_INTERVAL", HEARTBEAT_INTERVAL_DEFAULT),
         duration(env, "INTAKE_STALE_AFTER", STALE_AFTER_DEFAULT),
         integer(env, "INTAKE_CHUNK_ROWS", CHUNK_ROWS_DEFAULT),
-        integer(env, "INTAKE_TRANSIENT_RETRIES", TRANSIENT_RETRIES_DEFAULT));
+        integer(env, "INTAKE_TRANSIENT_RETRIES", TRANSIENT_RETRIES_DEFAULT),
+        duration(env, "INTAKE_STATEMENT_TIMEOUT", STATEMENT_TIMEOUT_DEFAULT));
   }
 
   public IntakeConfig withDatabaseUrl(DatabaseUrl url) {
-    return new IntakeConfig(Optional.of(url), heartbeatInterval, staleAfter, chunkRows, transientRetries);
+    return new IntakeConfig(Optional.of(url), heartbeatInterval, staleAfter, chunkRows, transientRetries, statementTimeout);
   }
 
   public IntakeConfig withChunkRows(int chunkRows) {
-    return new IntakeConfig(databaseUrl, heartbeatInterval, staleAfter, chunkRows, transientRetries);
+    return new IntakeConfig(databaseUrl, heartbeatInterval, staleAfter, chunkRows, transientRetries, statementTimeout);
   }
 
   public IntakeConfig withTiming(Duration heartbeatInterval, Duration staleAfter) {
-    return new IntakeConfig(databaseUrl, heartbeatInterval, staleAfter, chunkRows, transientRetries);
+    return new IntakeConfig(databaseUrl, heartbeatInterval, staleAfter, chunkRows, transientRetries, statementTimeout);
   }
 
   public IntakeConfig withTransientRetries(int transientRetries) {
-    return new IntakeConfig(databaseUrl, heartbeatInterval, staleAfter, chunkRows, transientRetries);
+    return new IntakeConfig(databaseUrl, heartbeatInterval, staleAfter, chunkRows, transientRetries, statementTimeout);
+  }
+
+  public IntakeConfig withStatementTimeout(Duration statementTimeout) {
+    return new IntakeConfig(databaseUrl, heartbeatInterval, staleAfter, chunkRows, transientRetries, statementTimeout);
   }
 
   /**

@@ -10,6 +10,12 @@ interface IntakeHooks {
   /** After the claim, before anything is read or written. */
   default void afterClaim(long batchId) {}
 
+  /**
+   * In the middle of a chunk's COPY into the target: part of its rows is sent, the rest not yet,
+   * and the statement is running (a worker frozen here keeps its session active, not idle).
+   */
+  default void duringCopy(long batchId) {}
+
   /** After each chunk was written inside the (uncommitted) load transaction. */
   default void afterChunk(long batchId, long rowsSoFar) {}
 

@@ -6,7 +6,10 @@ import java.io.InputStream;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.TreeMap;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
 import java.math.BigDecimal;
 import java.time.Clock;
 import org.jdbi.v3.core.Handle;
@@ -29,22 +32,42 @@ public final class IntakePipeline {
   private final HeartbeatTimer timer;
   private final BatchStore batches;
   private final SourceProfiles profiles;
+  /**
+   * This process's claims that a failed attempt could not give back (the database was gone):
+   * their heartbeat may still look fresh, and the retry must take them over as its own rather
+   * than wait for them as another worker's.
+   */
+  private final Map<ObjectRef, UUID> unreleased = new ConcurrentHashMap<>();
 
+  /**
+   * @param clock the business clock: "today" for dates not in the future, a function's
+   *     deadline. Leases use the database's clock, never this one.
+   */
   public IntakePipeline(Database database, IntakeConfig config, Clock clock) {
-    this(database, config, clock, IntakeHooks.NONE, HeartbeatTimer.THREAD);
+    this(database, config, clock, IntakeHooks.NONE, HeartbeatTimer.THREAD, DatabaseClock.DATABASE);
+  }
+
+  /** As above, with the leases' clock shifted by {@code leaseClock} (tests that move time). */
+  public IntakePipeline(Database database, IntakeConfig config, Clock clock, DatabaseClock leaseClock) {
+    this(database, config, clock, IntakeHooks.NONE, HeartbeatTimer.THREAD, leaseClock);
   }
 
   IntakePipeline(Database database, IntakeConfig config, Clock clock, IntakeHooks hooks) {
-    this(database, config, clock, hooks, HeartbeatTimer.THREAD);
+    this(database, config, clock, hooks, HeartbeatTimer.THREAD, DatabaseClock.DATABASE);
   }
 
   IntakePipeline(Database database, IntakeConfig config, Clock clock, IntakeHooks hooks, HeartbeatTimer timer) {
+    this(database, config, clock, hooks, timer, DatabaseClock.DATABASE);
+  }
+
+  IntakePipeline(Database database, IntakeConfig config, Clock clock, IntakeHooks hooks, HeartbeatTimer timer,
+                 DatabaseClock leaseClock) {
     this.database = requireNonNull(database, "database == null");
     this.config = requireNonNull(config, "config == null");
     this.clock = requireNonNull(clock, "clock == null");
     this.hooks = requireNonNull(hooks, "hooks == null");
     this.timer = requireNonNull(timer, "timer == null");
-    this.batches = new BatchStore(database.jdbi(), clock);
+    this.batches = new BatchStore(database.jdbi(), requireNonNull(leaseClock, "leaseClock == null"));
     this.profiles = new SourceProfiles(database.jdbi());
   }
 
@@ -133,9 +156,11 @@ public final class IntakePipeline {
     SourceProfile profile = profiles.require(ref.source());
     BigDecimal threshold = options.thresholdPercent().orElse(profile.errorThresholdPercent());
     try (Handle control = database.jdbi().open()) {
+      Optional<UUID> own = Optional.ofNullable(unreleased.get(ref));
       Claim claim = options.dryRun()
           ? batches.startDryRun(control, ref, threshold)
-          : batches.claim(control, ref, threshold, config.staleAfter());
+          : batches.claim(control, ref, threshold, config.staleAfter(), own);
+      own.ifPresent(token -> unreleased.remove(ref, token)); // taken over, or decided since by someone else
       boolean dryRun = options.dryRun();
       if (claim instanceof Claim.Duplicate d) {
         log.info("batch {} source={} duplicate of batch {} ({})", d.batchId(), ref.source(), d.originalId(),
@@ -150,9 +175,16 @@ public final class IntakePipeline {
       try (var batchId = MDC.putCloseable("batch_id", Long.toString(c.batchId()));
            var source = MDC.putCloseable("source", ref.source())) {
         log.info("batch {} source={} claimed (attempt {}{})", c.batchId(), ref.source(), c.attempt(),
-            c.takeover() ? ", taken over" : "");
-        return new BatchRun(database, config, batches, control, c, ref, profile, options, threshold,
-            clock, hooks, timer).run(opener);
+            own.isPresent() && c.takeover() ? ", taking over this worker's own earlier attempt"
+                : c.takeover() ? ", taken over" : "");
+        BatchRun run = new BatchRun(database, config, batches, control, c, ref, profile, options, threshold,
+            clock, hooks, timer);
+        try {
+          return run.run(opener);
+        } catch (RuntimeException | Error e) {
+          if (run.heldAfterFailure()) unreleased.put(ref, c.token());
+          throw e;
+        }
       } finally {
         MDC.remove("content_sha256");
       }

@@ -175,8 +175,9 @@ class DeliveryTest {
     assertThat(s3Requests.count("PutObject", "results/judgments/march-copy.csv." + copyBatch + ".summary.json"))
         .isEqualTo(1);
     assertThat(s3Requests.count("GetObject", "incoming/judgments/march-copy.csv")).isEqualTo(1); // never re-read
-    assertThat(target.count("SELECT count(*) FROM intake.batches WHERE redelivery AND duplicate_of = ?", copyBatch))
-        .isEqualTo(3);
+    // each redelivery names the batch whose rows the copy holds, not the copy
+    assertThat(target.count("SELECT count(*) FROM intake.batches WHERE redelivery AND object_key = ? AND duplicate_of = 1",
+        "incoming/judgments/march-copy.csv")).isEqualTo(3);
   }
 
   @Test

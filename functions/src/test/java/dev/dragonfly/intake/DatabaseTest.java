@@ -31,7 +31,7 @@ class DatabaseTest {
     db.migrateIfBehind();
     int applied = db.jdbi().withHandle(h -> h.createQuery("SELECT count(*) FROM intake.flyway_schema_history")
         .mapTo(Integer.class).one());
-    assertThat(applied).isEqualTo(9); // the schema creation plus eight migrations, applied once
+    assertThat(applied).isEqualTo(10); // the schema creation plus nine migrations, applied once
   }
 
   @Test
@@ -58,7 +58,9 @@ class DatabaseTest {
     Claim claim = db.jdbi().<Claim, RuntimeException>withHandle(h -> new BatchStore(db.jdbi()).claim(h, new ObjectRef("judgments", "b.csv", "v1"),
         java.math.BigDecimal.TEN, java.time.Duration.ofMinutes(1)));
     assertThat(claim).isInstanceOfSatisfying(Claim.Duplicate.class, d -> {
-      assertThat(d.originalId()).isEqualTo(3);
+      assertThat(d.originalId()).isEqualTo(1); // named: the batch holding the rows, not the content duplicate
+      assertThat(new BatchStore(db.jdbi()).holderOf(new ObjectRef("judgments", "b.csv", "v1")).orElseThrow().id())
+          .isEqualTo(3);
       assertThat(new Target(db).count("SELECT count(*) FROM intake.batches WHERE id = ? AND redelivery", d.batchId()))
           .isEqualTo(1);
     });

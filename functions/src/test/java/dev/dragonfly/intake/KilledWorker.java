@@ -12,8 +12,8 @@ import java.util.concurrent.TimeUnit;
 /**
  * A worker to kill: run as a child JVM ({@code main(jdbcUrl, file)}), it claims the file as
  * batch {@link #ref}, loads rows in its open transaction, prints {@link #READY} and waits to be
- * killed (SIGKILL: no finally blocks, no shutdown hooks). Its heartbeat is on
- * {@link Fixtures#CLOCK}, so a test's clock decides when it went silent.
+ * killed (SIGKILL: no finally blocks, no shutdown hooks). Its heartbeat is on the database's
+ * clock shifted onto {@link Fixtures#CLOCK}, so a test's clock decides when it went silent.
  */
 public final class KilledWorker {
   public static final String READY = "LOADED";
@@ -58,7 +58,8 @@ public final class KilledWorker {
         }
       }
     };
-    new IntakePipeline(db, IntakeConfig.defaults().withChunkRows(10), Fixtures.CLOCK, waitToBeKilled)
+    new IntakePipeline(db, IntakeConfig.defaults().withChunkRows(10), Fixtures.CLOCK, waitToBeKilled,
+        HeartbeatTimer.THREAD, new MutableClock(Fixtures.CLOCK.instant()))
         .ingest(ref(input), Files.newInputStream(input), IngestOptions.DEFAULT.withThreshold(new BigDecimal("100")));
   }
 }

@@ -7,8 +7,13 @@ import java.time.ZoneId;
 import java.time.ZoneOffset;
 import java.util.concurrent.atomic.AtomicReference;
 
-/** A clock the test moves forward: stale windows pass without waiting for them. */
-public final class MutableClock extends Clock {
+/**
+ * A clock the test moves forward: stale windows pass without waiting for them. As a
+ * {@link DatabaseClock} it shifts the database's clock onto this one (to within the
+ * milliseconds between this call and the statement), so rows written on the database's clock
+ * and a sentinel pass given {@link #instant()} agree, as the database's time and a pass's do.
+ */
+public final class MutableClock extends Clock implements DatabaseClock {
   private final AtomicReference<Instant> now;
 
   public MutableClock(Instant start) {
@@ -21,6 +26,10 @@ public final class MutableClock extends Clock {
 
   @Override public Instant instant() {
     return now.get();
+  }
+
+  @Override public long offsetMillis() {
+    return instant().toEpochMilli() - System.currentTimeMillis();
   }
 
   @Override public ZoneId getZone() {

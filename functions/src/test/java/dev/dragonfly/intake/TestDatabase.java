@@ -62,6 +62,18 @@ public final class TestDatabase {
     return ((PGSimpleDataSource) db.dataSource()).getUrl() + "?user=postgres";
   }
 
+  /** The same database reached through another port (a {@link TcpProxy} in front of the server). */
+  public static Database throughPort(Database db, int port) {
+    var ds = dataSource(((PGSimpleDataSource) db.dataSource()).getDatabaseName());
+    ds.setPortNumbers(new int[] {port});
+    return new Database(ds);
+  }
+
+  /** The port the server listens on. */
+  public static int serverPort() {
+    return server().getPort();
+  }
+
   private static PGSimpleDataSource dataSource(String name) {
     var ds = new PGSimpleDataSource();
     ds.setServerNames(new String[] {"localhost"});

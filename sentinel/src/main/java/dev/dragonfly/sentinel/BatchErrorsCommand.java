@@ -1,5 +1,6 @@
 package dev.dragonfly.sentinel;
 
+import dev.dragonfly.intake.Batch;
 import dev.dragonfly.intake.ErrorsCsvWriter;
 import dev.dragonfly.intake.RowErrors;
 import java.io.PrintWriter;
@@ -27,6 +28,21 @@ final class BatchErrorsCommand implements Callable<Integer> {
   @Option(names = "--limit", paramLabel = "N", description = "At most N errors (default: all).")
   Long limit;
 
+  /**
+   * Why a batch shows no row errors: it had none, it was rejected as a whole (a file-level code,
+   * no row was judged), or it had invalid rows whose errors cleanup has since pruned.
+   */
+  static String noErrorsShown(Batch b) {
+    long invalid = b.rowsInvalid() == null ? 0 : b.rowsInvalid();
+    if (invalid > 0) {
+      return "batch " + b.id() + " had " + invalid + " invalid row(s), but their row errors were pruned by "
+          + "'sentinel cleanup' (they are kept for its --older-than age)"
+          + (b.rejectionReason() == null ? "" : "; it was rejected: " + b.rejectionReason());
+    }
+    return "batch " + b.id() + " has no row errors" + (b.rejectionReason() == null ? ""
+        : "; it was rejected as a whole: " + b.rejectionReason());
+  }
+
   @Override public Integer call() {
     if (limit != null && limit < 1) throw new UserMistake("--limit must be at least 1: " + limit);
     var batches = parent.batches();
@@ -44,11 +60,7 @@ final class BatchErrorsCommand implements Callable<Integer> {
         out.println((e.recordNumber() == null ? "file" : "record " + e.recordNumber())
             + (e.column() == null ? "" : " " + e.column()) + " " + e.code() + ": " + e.message());
       }));
-      if (shown[0] == 0) {
-        var b = batches.require(id);
-        out.println("batch " + id + " has no row errors" + (b.rejectionReason() == null ? ""
-            : "; it was rejected as a whole: " + b.rejectionReason()));
-      }
+      if (shown[0] == 0) out.println(noErrorsShown(batches.require(id)));
     }
     out.flush();
     return ExitCodes.OK;

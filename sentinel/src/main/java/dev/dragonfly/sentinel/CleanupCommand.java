@@ -1,7 +1,7 @@
 package dev.dragonfly.sentinel;
 
 import java.io.PrintWriter;
-import java.time.Clock;
+import dev.dragonfly.intake.DatabaseClock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.concurrent.Callable;
@@ -41,7 +41,8 @@ final class CleanupCommand implements Callable<Integer> {
     }
     PrintWriter out = spec.commandLine().getOut();
     Jdbi jdbi = root.connector().migratedDatabase().jdbi();
-    Instant cutoff = Clock.systemUTC().instant().minus(olderThan);
+    // ages are judged on the database's clock, the one created_at was written with
+    Instant cutoff = jdbi.withHandle(DatabaseClock.DATABASE::now).minus(olderThan);
     long errors = jdbi.withHandle(h -> h.createQuery("SELECT count(*) FROM intake.row_errors WHERE created_at < :cutoff")
         .bind("cutoff", cutoff).mapTo(Long.class).one());
     long dryRuns = jdbi.withHandle(h -> h.createQuery("SELECT count(*) FROM intake.batches WHERE " + PRUNABLE_DRY_RUN)
@@ -69,9 +70,11 @@ final class CleanupCommand implements Callable<Integer> {
     return ExitCodes.OK;
   }
 
-  /** A finished dry run past the age that nothing refers to and that loaded nothing. */
+  /**
+   * A finished dry run past the age that nothing refers to. A dry run never loads a row: its
+   * inserted and updated counts are what a real run would have done, not rows it holds.
+   */
   private static final String PRUNABLE_DRY_RUN = """
       dry_run AND created_at < :cutoff AND status NOT IN ('staging', 'validating', 'inserting', 'uploaded')
-        AND coalesce(rows_inserted, 0) = 0 AND coalesce(rows_updated, 0) = 0
         AND NOT EXISTS (SELECT 1 FROM intake.batches d WHERE d.duplicate_of = intake.batches.id)""";
 }

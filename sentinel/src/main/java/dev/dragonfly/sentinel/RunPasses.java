@@ -34,7 +34,7 @@ final class RunPasses {
     }
     boolean reachable = PassPreparation.migrate(db);
     try (SentinelFactory.Built built = SentinelFactory.build(config, db, Clock.systemUTC(), AwsClients.forConfig(config))) {
-      Report report = built.sentinel().runOnce(Clock.systemUTC().instant());
+      Report report = built.sentinel().runOnce(new PassClock(db, Clock.systemUTC()).now(reachable));
       built.localRedriver().ifPresent(r -> r.awaitQueued(ONE_SHOT_REDRIVE_WAIT));
       out.println(json ? Json.write(report) : report.lines());
       if (!reachable) {
@@ -50,11 +50,12 @@ final class RunPasses {
       throws IOException {
     Database db = connector.database();
     Clock clock = Clock.systemUTC();
+    PassClock passClock = new PassClock(db, clock);
     try (SentinelFactory.Built built = SentinelFactory.build(config, db, clock, AwsClients.forConfig(config));
          SentinelLoop loop = new SentinelLoop(() -> {
            connector.ensureEmbeddedRunning();
-           PassPreparation.migrate(db);
-           return built.sentinel().runOnce(clock.instant());
+           boolean up = PassPreparation.migrate(db);
+           return built.sentinel().runOnce(passClock.now(up));
          }, printer(json, out), clock, config.interval(), config.httpPort())) {
       err.println("sentinel " + config.instance() + ": a pass every " + config.interval().toSeconds()
           + " s; /healthz and /metrics on port " + loop.port() + "; stop with SIGTERM or Ctrl-C");

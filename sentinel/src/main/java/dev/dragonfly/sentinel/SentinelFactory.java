@@ -1,6 +1,7 @@
 package dev.dragonfly.sentinel;
 
 import dev.dragonfly.intake.Database;
+import dev.dragonfly.intake.DatabaseClock;
 import dev.dragonfly.intake.IntakePipeline;
 import dev.dragonfly.sentinel.alert.Alerts;
 import dev.dragonfly.sentinel.alert.Sleeper;
@@ -57,13 +58,19 @@ final class SentinelFactory {
 
   /** {@code sleeper}: how alert delivery waits (between messages to a channel, after a 429); tests move their clock. */
   static Built build(SentinelConfig config, Database db, Clock clock, Clients clients, Sleeper sleeper) {
+    return build(config, db, clock, DatabaseClock.DATABASE, clients, sleeper);
+  }
+
+  /** {@code leases}: the clock an in-process re-drive's leases are judged on; tests shift the database's. */
+  static Built build(SentinelConfig config, Database db, Clock clock, DatabaseClock leases, Clients clients,
+                     Sleeper sleeper) {
     Audit audit = new Audit(config.instance());
     Optional<LocalRedriver> local = Optional.empty();
     Redriver redriver;
     if (config.eventsTopicArn().isPresent() && clients.sns().isPresent()) {
       redriver = new SnsRedriver(clients.sns().get(), config.eventsTopicArn().get());
     } else {
-      LocalRedriver r = new LocalRedriver(new IntakePipeline(db, config.intake(), clock), clients.s3(), config.bucket());
+      LocalRedriver r = new LocalRedriver(new IntakePipeline(db, config.intake(), clock, leases), clients.s3(), config.bucket());
       local = Optional.of(r);
       redriver = r;
     }

@@ -53,8 +53,8 @@ public final class SentinelPassHandler implements RequestHandler<Map<String, Obj
           CONNECT_TIMEOUT_SECONDS);
       built = SentinelFactory.build(config, database, clock, clients);
     }
-    PassPreparation.migrate(database);
-    Report report = built.sentinel().runOnce(clock.instant());
+    boolean reachable = PassPreparation.migrate(database);
+    Report report = built.sentinel().runOnce(new PassClock(database, clock).now(reachable));
     built.localRedriver().ifPresent(r -> r.awaitQueued(config.checkTimeLimit()));
     String json = Json.write(report);
     if (report.status() == Status.CRITICAL || report.status() == Status.UNKNOWN) {

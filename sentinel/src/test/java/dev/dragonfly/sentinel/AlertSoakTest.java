@@ -32,7 +32,7 @@ class AlertSoakTest {
 
   private final AlertFixture f = new AlertFixture();
   private final PostgrestStandIn postgrest = new PostgrestStandIn(f.db, "public");
-  private final IntakePipeline pipeline = new IntakePipeline(f.db, IntakeConfig.defaults(), f.clock);
+  private final IntakePipeline pipeline = new IntakePipeline(f.db, IntakeConfig.defaults(), f.clock, f.clock);
   @TempDir Path dir;
 
   AlertSoakTest() throws Exception {}

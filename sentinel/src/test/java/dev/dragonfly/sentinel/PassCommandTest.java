@@ -168,7 +168,7 @@ class PassCommandTest {
   }
 
   @Test
-  void cleanupCountsUnlessToldYesAndPrunesOnlyOldRowErrorsAndOldDryRuns() {
+  void cleanupCountsUnlessToldYesAndPrunesOnlyOldRowErrorsAndOldDryRunsEvenOnesThatPredictedLoadedRows() {
     run("migrate");
     db.jdbi().useHandle(h -> h.execute("""
         INSERT INTO intake.batches (id, source, object_key, object_version, status, dry_run, error_threshold_percent,
@@ -177,7 +177,7 @@ class PassCommandTest {
         OVERRIDING SYSTEM VALUE VALUES
           (1, 'judgments', 'incoming/judgments/old.csv', 'v1', 'completed', false, 10, 2, 1, 1, 1, 0, 0,
            now() - interval '40 days', now() - interval '40 days'),
-          (2, 'judgments', 'incoming/judgments/dry-run/old.csv', 'v1', 'completed', true, 10, 2, 1, 1, 0, 0, 0,
+          (2, 'judgments', 'incoming/judgments/dry-run/old.csv', 'v1', 'completed', true, 10, 2, 1, 1, 1, 0, 0,
            now() - interval '40 days', now() - interval '40 days'),
           (3, 'judgments', 'incoming/judgments/dry-run/new.csv', 'v1', 'completed', true, 10, 2, 1, 1, 0, 0, 0,
            now() - interval '2 days', now() - interval '2 days');
@@ -200,6 +200,8 @@ class PassCommandTest {
     assertThat(count("SELECT count(*) FROM intake.batches WHERE id = 1")).isEqualTo(1);
     assertThat(count("SELECT count(*) FROM intake.row_errors")).isEqualTo(1);
     assertThat(count("SELECT count(*) FROM intake.sentinel_audit")).isEqualTo(1);
+    assertThat(run("batch", "errors", "1").out()).isEqualTo("batch 1 had 1 invalid row(s), but their row errors "
+        + "were pruned by 'sentinel cleanup' (they are kept for its --older-than age)" + System.lineSeparator());
 
     Cli.Run tooYoung = run("cleanup", "--older-than", "2h");
     assertThat(tooYoung.exitCode()).isEqualTo(ExitCodes.USAGE);

@@ -6,6 +6,7 @@ import dev.dragonfly.intake.Database;
 import dev.dragonfly.intake.Fixtures;
 import dev.dragonfly.intake.MutableClock;
 import dev.dragonfly.intake.TestDatabase;
+import dev.dragonfly.sentinel.alert.Sleeper;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Optional;
@@ -28,15 +29,16 @@ final class SentinelFixture {
 
   /** A sentinel re-driving in process (no events topic). */
   SentinelFactory.Built local(Map<String, String> env) {
-    return SentinelFactory.build(config(env), db, clock, new SentinelFactory.Clients(Optional.empty(), Optional.empty()));
+    return SentinelFactory.build(config(env), db, clock, clock, new SentinelFactory.Clients(Optional.empty(), Optional.empty()),
+        Sleeper.REAL);
   }
 
   /** A sentinel re-driving through the events topic, here the SNS stand-in. */
   SentinelFactory.Built withTopic(Map<String, String> env, SnsFake sns) {
     Map<String, String> all = new HashMap<>(env);
     all.put("EVENTS_TOPIC_ARN", TOPIC);
-    return SentinelFactory.build(config(all), db, clock,
-        new SentinelFactory.Clients(Optional.empty(), Optional.of(LocalS3.sns(sns))));
+    return SentinelFactory.build(config(all), db, clock, clock,
+        new SentinelFactory.Clients(Optional.empty(), Optional.of(LocalS3.sns(sns))), Sleeper.REAL);
   }
 
   long count(String sql, Object... args) {

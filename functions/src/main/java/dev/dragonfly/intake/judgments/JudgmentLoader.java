@@ -32,12 +32,37 @@ public final class JudgmentLoader {
   private boolean savepointSet;
   private long insertedDirectly;
   private final CopyRows copy = new CopyRows(); // reused for staging
+  private final Runnable duringCopy;
 
   public JudgmentLoader(Connection connection, long batchId, String source, boolean dryRun) {
+    this(connection, batchId, source, dryRun, () -> { });
+  }
+
+  /** @param duringCopy called in the middle of each COPY into the target, for tests freezing a worker there */
+  public JudgmentLoader(Connection connection, long batchId, String source, boolean dryRun, Runnable duringCopy) {
     this.connection = connection;
     this.batchId = batchId;
     this.source = source;
     this.mode = dryRun ? Mode.STAGE_ONLY : Mode.DIRECT;
+    this.duringCopy = duringCopy;
+  }
+
+  /**
+   * Whether every row {@code originalBatchId} loaded or delivered unchanged still holds what it
+   * left there: no batch has overwritten one of them since (an overwrite keeps history, undone
+   * ones are marked reverted). Only then is a file with that batch's content skipped as a
+   * duplicate; a vendor reverting to an earlier file gets it loaded.
+   */
+  public boolean rowsStillAsLoadedBy(long originalBatchId) throws SQLException {
+    try (var ps = connection.prepareStatement(JudgmentSql.OVERWRITTEN_SINCE)) {
+      ps.setLong(1, originalBatchId);
+      ps.setLong(2, originalBatchId);
+      ps.setLong(3, originalBatchId);
+      try (ResultSet rs = ps.executeQuery()) {
+        rs.next();
+        return !rs.getBoolean(1);
+      }
+    }
   }
 
   /**
@@ -96,7 +121,7 @@ public final class JudgmentLoader {
   private boolean tryCopyIntoTarget(CopyRows encoded) throws SQLException {
     markChunkStart();
     try {
-      insertedDirectly += encoded.copyInto(connection, JudgmentSql.COPY_TARGET);
+      insertedDirectly += encoded.copyInto(connection, JudgmentSql.COPY_TARGET, duringCopy);
       return true;
     } catch (SQLException e) {
       if (!"23505".equals(e.getSQLState())) throw e;

@@ -243,7 +243,7 @@ public final class StuckBatches implements Check {
   }
 
   static String human(Duration d) {
-    long s = d.toSeconds();
+    long s = (d.toMillis() + 500) / 1000; // to the nearest second: 45.998 s of silence reads 46 s
     if (s < 120) return s + " s";
     if (s < 7200) return (s / 60) + " min";
     return (s / 3600) + " h " + (s % 3600 / 60) + " min";
