@@ -11,6 +11,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
@@ -88,9 +89,14 @@ class TakeoverTest {
   void workerWhoseNetworkStopsAnsweringIsEndedByTheTakeoverAndWritesNothingWhenItComesBack() throws Exception {
     try (TcpProxy network = new TcpProxy(TestDatabase.serverPort())) {
       Database behindProxy = TestDatabase.throughPort(db, network.port());
-      var old = worker(behindProxy, frozenMidCopy(network::freeze), new ManualHeartbeats(), Clock.systemUTC());
+      CountDownLatch cut = new CountDownLatch(1);
+      var old = worker(behindProxy, frozenMidCopy(() -> {
+        network.freeze();
+        cut.countDown();
+      }), new ManualHeartbeats(), Clock.systemUTC());
       CompletableFuture<IntakeResult> oldRun = Races.async(() -> old.ingest(REF, stream(file("K-", 30)),
           IngestOptions.DEFAULT));
+      assertThat(cut.await(30, TimeUnit.SECONDS)).isTrue();
       long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
       while (!activeLoadSessionState().equals("active") && System.nanoTime() < deadline) Thread.sleep(5);
       assertThat(activeLoadSessionState()).isEqualTo("active"); // waiting for rows the network holds back

@@ -72,6 +72,11 @@ final class TcpProxy implements AutoCloseable {
       } catch (IOException | InterruptedException e) {
         // one side closed: close the other
       } finally {
+        try {
+          awaitThawed(); // a network that stops answering does not pass on a close either
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
         closeQuietly(from);
         closeQuietly(to);
       }
