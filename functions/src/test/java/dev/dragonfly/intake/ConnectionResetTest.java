@@ -1,11 +1,9 @@
 package dev.dragonfly.intake;
 
 import static dev.dragonfly.intake.Fixtures.ref;
-import static dev.dragonfly.intake.Fixtures.row;
 import static dev.dragonfly.intake.Fixtures.stream;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.AfterEach;
@@ -53,12 +51,6 @@ class ConnectionResetTest {
     if (!proxy.reset(ports.get(0))) throw new IllegalStateException("no proxied connection from port " + ports);
   }
 
-  private static String file(int n) {
-    List<String> rows = new ArrayList<>();
-    for (int i = 1; i <= n; i++) rows.add(row("R-" + i));
-    return Fixtures.csv(rows.toArray(String[]::new));
-  }
-
   @Test
   void loadConnectionResetMidLoadIsRetriedInProcessAndCompletesWithExactRows() {
     var first = new AtomicBoolean(true);
@@ -68,7 +60,7 @@ class ConnectionResetTest {
         if (rowsSoFar == 4 && first.getAndSet(false)) resetLoadConnection();
       }
     });
-    String content = file(12);
+    String content = Fixtures.csvOfRows("R-", 12);
 
     IntakeResult r = pipeline.retryingTransientFailures(() ->
         pipeline.ingest(ref("incoming/judgments/reset.csv"), stream(content), IngestOptions.DEFAULT));

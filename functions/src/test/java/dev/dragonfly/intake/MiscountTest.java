@@ -1,7 +1,6 @@
 package dev.dragonfly.intake;
 
 import static dev.dragonfly.intake.Fixtures.ref;
-import static dev.dragonfly.intake.Fixtures.row;
 import static dev.dragonfly.intake.Fixtures.stream;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -9,8 +8,6 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import java.math.BigDecimal;
 import java.sql.Connection;
 import java.sql.SQLException;
-import java.util.ArrayList;
-import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -37,12 +34,6 @@ class MiscountTest {
             FOR EACH ROW EXECUTE FUNCTION intake.test_drop_row()""".formatted(caseNumber)));
   }
 
-  private static String file(int n) {
-    List<String> rows = new ArrayList<>();
-    for (int i = 1; i <= n; i++) rows.add(row("M-" + i));
-    return Fixtures.csv(rows.toArray(String[]::new));
-  }
-
   @Test
   void loadWhoseInsertedRowsFallShortOfItsValidRowsIsRefusedByThePipelineAndCommitsNothing() {
     dropRowSilently("M-3");
@@ -50,7 +41,7 @@ class MiscountTest {
     db.jdbi().useHandle(h -> h.execute("ALTER TABLE intake.batches DROP CONSTRAINT counts_reconcile"));
     var pipeline = new IntakePipeline(db, config, Fixtures.CLOCK);
 
-    assertThatThrownBy(() -> pipeline.ingest(REF, stream(file(6)), IngestOptions.DEFAULT))
+    assertThatThrownBy(() -> pipeline.ingest(REF, stream(Fixtures.csvOfRows("M-", 6)), IngestOptions.DEFAULT))
         .isInstanceOf(IntakeFailedException.class)
         .hasMessage("batch 1 could not be loaded: counts do not reconcile: "
             + "BatchCounts[total=6, valid=6, invalid=0, inserted=5, updated=0, unchanged=0]");
