@@ -33,6 +33,13 @@ public final class Fixtures {
     return sb.toString();
   }
 
+  /** A file of {@code n} valid rows keyed {@code prefix}1 to {@code prefix}n. */
+  public static String csvOfRows(String prefix, int n) {
+    String[] rows = new String[n];
+    for (int i = 0; i < n; i++) rows[i] = row(prefix + (i + 1));
+    return csv(rows);
+  }
+
   public static InputStream stream(String text) {
     return new ByteArrayInputStream(text.getBytes(StandardCharsets.UTF_8));
   }

@@ -199,7 +199,8 @@ public final class JudgmentLoader {
    * version of each one it changes (and counts, per earlier batch, those it delivers unchanged),
    * updates the changed ones, inserts the keys that are new. The lock comes first so that a rollback cannot restore rows
    * between the history and the update (it waits for this transaction instead). Fails, to be
-   * retried, if a concurrent load changed the picture meanwhile (a key that was new is not).
+   * retried (state 40001), if a concurrent load changed the picture meanwhile: a key that was new
+   * is not, whether the other batch had committed it or still held it uncommitted.
    *
    * @param afterHistory called between the history and the update, for tests forcing a race
    */

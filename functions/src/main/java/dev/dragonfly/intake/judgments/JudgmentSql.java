@@ -107,6 +107,12 @@ final class JudgmentSql {
       FROM pg_temp.judgments_stage s
       WHERE j.case_number = s.case_number AND (j.rolled_back OR %s)""".formatted(CHANGED);
 
+  /**
+   * Inserts the keys the stage counted as new. A key another batch inserted meanwhile is skipped,
+   * not an error: the count then falls short and the merge fails as a serialization failure, to be
+   * retried. NOT EXISTS alone cannot see a key another batch's COPY holds uncommitted; the insert
+   * waits for that batch, and when it commits, a plain INSERT would fail with 23505.
+   */
   static final String INSERT_FROM_STAGE = """
       INSERT INTO intake.judgments
           (case_number, plaintiff_name, defendant_name, judgment_amount, judgment_date, court, county,
@@ -116,5 +122,6 @@ final class JudgmentSql {
              s.county, s.defendant_address, s.defendant_ssn_last4, s.defendant_email, s.source_record_number,
              ?, ?, ?
       FROM pg_temp.judgments_stage s
-      WHERE NOT EXISTS (SELECT 1 FROM intake.judgments j WHERE j.case_number = s.case_number)""";
+      WHERE NOT EXISTS (SELECT 1 FROM intake.judgments j WHERE j.case_number = s.case_number)
+      ON CONFLICT (case_number) DO NOTHING""";
 }
