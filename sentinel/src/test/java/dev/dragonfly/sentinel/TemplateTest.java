@@ -37,12 +37,18 @@ class TemplateTest {
       "IngestFunction", FunctionConfig::fromEnv,
       "SentinelFunction", SentinelConfig::fromEnv);
 
-  private static Map<String, JsonNode> functions() {
-    Map<String, JsonNode> functions = new HashMap<>();
+  private static final TemplateValues VALUES = new TemplateValues(TEMPLATE);
+
+  private static Map<String, JsonNode> resourcesOfType(String type) {
+    Map<String, JsonNode> resources = new HashMap<>();
     TEMPLATE.path("Resources").fields().forEachRemaining(e -> {
-      if (e.getValue().path("Type").asText().equals("AWS::Serverless::Function")) functions.put(e.getKey(), e.getValue());
+      if (e.getValue().path("Type").asText().equals(type)) resources.put(e.getKey(), e.getValue());
     });
-    return functions;
+    return resources;
+  }
+
+  private static Map<String, JsonNode> functions() {
+    return resourcesOfType("AWS::Serverless::Function");
   }
 
   /** Read by the JVM itself, not by our code. */
@@ -156,9 +162,8 @@ class TemplateTest {
     if (statement.path("Action").isArray()) statement.path("Action").forEach(actions::add);
     else actions.add(statement.path("Action"));
     for (JsonNode a : actions) if (a.asText().contains("*")) problems.add(where + " action " + a.asText());
-    JsonNode resource = statement.path("Resource");
-    if (resource.isMissingNode()) problems.add(where + " has no resource");
-    for (JsonNode r : resource.isArray() ? resource : List.of(resource)) {
+    if (statement.path("Resource").isMissingNode()) problems.add(where + " has no resource");
+    for (JsonNode r : TemplateValues.items(statement.path("Resource"))) {
       if (r.isTextual() && r.asText().equals("*")) problems.add(where + " resource *");
     }
   }
@@ -255,5 +260,61 @@ class TemplateTest {
     assertThat(bySid.get("PublishAlerts").path("Resource").toString()).contains("AlertsTopic").doesNotContain("EventsTopic");
     assertThat(bySid.get("ReadSlackToken").path("Resource").toString()).contains("SlackBotTokenSecretArn");
     assertThat(sentinel.path("Policies").toString()).contains("HasSlackToken");
+  }
+
+  /** Whether a policy's resource (an ARN, a trailing {@code *} at most) covers an ARN. */
+  private static boolean covers(String resource, String arn) {
+    return resource.endsWith("*") ? arn.startsWith(resource.substring(0, resource.length() - 1)) : resource.equals(arn);
+  }
+
+  /** The statements of the bucket policies attached to a bucket. */
+  private static List<JsonNode> bucketPolicyStatements(String bucket) {
+    List<JsonNode> statements = new ArrayList<>();
+    for (JsonNode policy : resourcesOfType("AWS::S3::BucketPolicy").values()) {
+      JsonNode properties = policy.path("Properties");
+      if (properties.path("Bucket").path("Ref").asText().equals(bucket)) statements.addAll(statements(properties.path("PolicyDocument")));
+    }
+    return statements;
+  }
+
+  private static boolean coversEveryone(JsonNode principal) {
+    return principal.asText().equals("*") || principal.path("AWS").asText().equals("*");
+  }
+
+  @Test
+  void everyBucketDeniesRequestsWithoutTlsToItselfAndItsObjects() {
+    List<String> problems = new ArrayList<>();
+    for (String bucket : resourcesOfType("AWS::S3::Bucket").keySet()) {
+      String arn = VALUES.arn(bucket);
+      List<JsonNode> denials = bucketPolicyStatements(bucket).stream()
+          .filter(s -> s.path("Effect").asText().equals("Deny") && coversEveryone(s.path("Principal")))
+          .filter(s -> TemplateValues.items(s.path("Action")).stream().anyMatch(a -> a.asText().equals("s3:*") || a.asText().equals("*")))
+          .filter(s -> s.path("Condition").path("Bool").path("aws:SecureTransport").asText().equals("false"))
+          .toList();
+      for (String target : List.of(arn, arn + "/incoming/acme/judgments.csv", arn + "/results/acme/judgments.1.summary.json")) {
+        boolean denied = denials.stream().anyMatch(s -> TemplateValues.items(s.path("Resource")).stream()
+            .anyMatch(r -> covers(VALUES.text(r), target)));
+        if (!denied) problems.add(bucket + " answers requests without TLS for " + target);
+      }
+    }
+    assertThat(problems).isEmpty();
+  }
+
+  @Test
+  void theIntakeBucketLogsEveryRequestToALogBucketThatExpiresThem() {
+    JsonNode logging = TEMPLATE.path("Resources").path("IntakeBucket").path("Properties").path("LoggingConfiguration");
+    String logs = logging.path("DestinationBucketName").path("Ref").asText();
+    assertThat(resourcesOfType("AWS::S3::Bucket")).as("the bucket IntakeBucket logs to").containsKey(logs);
+    assertThat(logs).isNotEqualTo("IntakeBucket");
+    String delivered = VALUES.arn(logs) + "/" + logging.path("LogFilePrefix").asText() + "2026-12-04-10-00-00-ABCDEF";
+    assertThat(bucketPolicyStatements(logs)).as("the S3 logging service may deliver into " + logs).anyMatch(s ->
+        s.path("Effect").asText().equals("Allow")
+            && s.path("Principal").path("Service").asText().equals("logging.s3.amazonaws.com")
+            && s.path("Action").asText().equals("s3:PutObject")
+            && VALUES.text(s.path("Condition").path("ArnLike").path("aws:SourceArn")).equals(VALUES.arn("IntakeBucket"))
+            && covers(VALUES.text(s.path("Resource")), delivered));
+    JsonNode rules = TEMPLATE.path("Resources").path(logs).path("Properties").path("LifecycleConfiguration").path("Rules");
+    assertThat(rules).as("access logs expire").anyMatch(r -> r.path("Status").asText().equals("Enabled")
+        && !r.has("Prefix") && VALUES.number(r.path("ExpirationInDays")) > 0);
   }
 }
