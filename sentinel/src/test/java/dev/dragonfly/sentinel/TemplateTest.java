@@ -317,4 +317,30 @@ class TemplateTest {
     assertThat(rules).as("access logs expire").anyMatch(r -> r.path("Status").asText().equals("Enabled")
         && !r.has("Prefix") && VALUES.number(r.path("ExpirationInDays")) > 0);
   }
+
+  /** The intake bucket's enabled lifecycle rules that apply to every object under a key (no filter but a prefix of it). */
+  private static List<JsonNode> lifecycleRulesFor(String key) {
+    List<JsonNode> rules = new ArrayList<>();
+    JsonNode all = TEMPLATE.path("Resources").path("IntakeBucket").path("Properties").path("LifecycleConfiguration").path("Rules");
+    for (JsonNode r : all) {
+      boolean forSomeObjectsOnly = r.has("TagFilters") || r.has("ObjectSizeGreaterThan") || r.has("ObjectSizeLessThan");
+      if (r.path("Status").asText().equals("Enabled") && !forSomeObjectsOnly && key.startsWith(r.path("Prefix").asText(""))) rules.add(r);
+    }
+    return rules;
+  }
+
+  @Test
+  void replacedVersionsExpireAfterTheConfiguredDaysIncompleteUploadsAreAbortedAndCurrentVersionsAreKept() {
+    for (String key : List.of("incoming/acme/judgments.csv", "results/acme/judgments.1.summary.json")) {
+      List<JsonNode> rules = lifecycleRulesFor(key);
+      assertThat(rules).as("a rule expires " + key + "'s noncurrent versions after a parameter's days").anyMatch(r -> {
+        JsonNode days = r.path("NoncurrentVersionExpiration").path("NoncurrentDays");
+        return TEMPLATE.path("Parameters").has(days.path("Ref").asText()) && VALUES.number(days) > 0;
+      });
+      assertThat(rules).as("README: the current version of " + key + " is kept")
+          .noneMatch(r -> r.has("ExpirationInDays") || r.has("ExpirationDate"));
+    }
+    assertThat(lifecycleRulesFor("incoming/acme/judgments.csv")).as("incomplete multipart uploads to incoming/ are aborted")
+        .anyMatch(r -> r.path("AbortIncompleteMultipartUpload").path("DaysAfterInitiation").asInt() > 0);
+  }
 }
