@@ -343,4 +343,21 @@ class TemplateTest {
     assertThat(lifecycleRulesFor("incoming/acme/judgments.csv")).as("incomplete multipart uploads to incoming/ are aborted")
         .anyMatch(r -> r.path("AbortIncompleteMultipartUpload").path("DaysAfterInitiation").asInt() > 0);
   }
+
+  @Test
+  void everyFunctionLogsToALogGroupOfItsNameWithARetentionCreatedBeforeIt() {
+    Map<String, String> groupByName = new HashMap<>();
+    resourcesOfType("AWS::Logs::LogGroup").forEach((id, group) -> groupByName.put(VALUES.text(group.path("Properties").path("LogGroupName")), id));
+    for (var f : functions().entrySet()) {
+      JsonNode name = f.getValue().path("Properties").path("FunctionName");
+      assertThat(name.isMissingNode()).as(f.getKey() + " is named, so that its log group can be").isFalse();
+      String group = groupByName.get("/aws/lambda/" + VALUES.text(name));
+      assertThat(group).as("the log group of " + f.getKey() + " in " + groupByName.keySet()).isNotNull();
+      JsonNode retention = TEMPLATE.path("Resources").path(group).path("Properties").path("RetentionInDays");
+      assertThat(TEMPLATE.path("Parameters").has(retention.path("Ref").asText()) && VALUES.number(retention) > 0)
+          .as(group + " keeps logs for a parameter's days: " + retention).isTrue();
+      assertThat(TemplateValues.items(f.getValue().path("DependsOn"))).as(f.getKey() + " waits for its log group")
+          .anyMatch(d -> d.asText().equals(group));
+    }
+  }
 }
