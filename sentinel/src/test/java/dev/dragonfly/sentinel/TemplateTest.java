@@ -360,4 +360,36 @@ class TemplateTest {
           .anyMatch(d -> d.asText().equals(group));
     }
   }
+
+  /** Where an AWS service (not a role) publishes to a topic: alarm actions, bucket notifications, EventBridge targets. */
+  private static List<JsonNode> servicePublishTargets(JsonNode resource) {
+    JsonNode p = resource.path("Properties");
+    List<JsonNode> targets = new ArrayList<>();
+    switch (resource.path("Type").asText()) {
+      case "AWS::CloudWatch::Alarm" -> {
+        for (String actions : List.of("AlarmActions", "OKActions", "InsufficientDataActions")) targets.addAll(TemplateValues.items(p.path(actions)));
+      }
+      case "AWS::S3::Bucket" -> p.path("NotificationConfiguration").path("TopicConfigurations").forEach(c -> targets.add(c.path("Topic")));
+      case "AWS::Events::Rule" -> p.path("Targets").forEach(t -> targets.add(t.path("Arn")));
+      default -> { }
+    }
+    return targets;
+  }
+
+  @Test
+  void everyTopicIsEncryptedAndNoServiceThatCannotUseTheManagedKeyPublishesToOneUnderIt() {
+    Set<String> underManagedKey = new LinkedHashSet<>();
+    resourcesOfType("AWS::SNS::Topic").forEach((id, topic) -> {
+      String key = topic.path("Properties").path("KmsMasterKeyId").asText();
+      assertThat(key).as(id + " is encrypted").isNotEmpty();
+      if (key.equals("alias/aws/sns")) underManagedKey.add(id);
+    });
+    List<String> problems = new ArrayList<>();
+    TEMPLATE.path("Resources").fields().forEachRemaining(r -> {
+      for (JsonNode target : servicePublishTargets(r.getValue())) {
+        if (underManagedKey.contains(target.path("Ref").asText())) problems.add(r.getKey() + " publishes to " + target.path("Ref").asText());
+      }
+    });
+    assertThat(problems).as("an AWS service cannot publish to a topic under SNS's AWS managed key").isEmpty();
+  }
 }
