@@ -158,10 +158,9 @@ class TemplateTest {
   /** Where a statement grants an action or a resource with a wildcard, or grants by exclusion. */
   private static void wildcards(String where, JsonNode statement, List<String> problems) {
     if (statement.has("NotAction") || statement.has("NotResource")) problems.add(where + " grants by NotAction/NotResource");
-    List<JsonNode> actions = new ArrayList<>();
-    if (statement.path("Action").isArray()) statement.path("Action").forEach(actions::add);
-    else actions.add(statement.path("Action"));
-    for (JsonNode a : actions) if (a.asText().contains("*")) problems.add(where + " action " + a.asText());
+    for (JsonNode a : TemplateValues.items(statement.path("Action"))) {
+      if (a.asText().contains("*")) problems.add(where + " action " + a.asText());
+    }
     if (statement.path("Resource").isMissingNode()) problems.add(where + " has no resource");
     for (JsonNode r : TemplateValues.items(statement.path("Resource"))) {
       if (r.isTextual() && r.asText().equals("*")) problems.add(where + " resource *");
