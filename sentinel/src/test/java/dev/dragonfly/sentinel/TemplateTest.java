@@ -37,12 +37,18 @@ class TemplateTest {
       "IngestFunction", FunctionConfig::fromEnv,
       "SentinelFunction", SentinelConfig::fromEnv);
 
-  private static Map<String, JsonNode> functions() {
-    Map<String, JsonNode> functions = new HashMap<>();
+  private static final TemplateValues VALUES = new TemplateValues(TEMPLATE);
+
+  private static Map<String, JsonNode> resourcesOfType(String type) {
+    Map<String, JsonNode> resources = new HashMap<>();
     TEMPLATE.path("Resources").fields().forEachRemaining(e -> {
-      if (e.getValue().path("Type").asText().equals("AWS::Serverless::Function")) functions.put(e.getKey(), e.getValue());
+      if (e.getValue().path("Type").asText().equals(type)) resources.put(e.getKey(), e.getValue());
     });
-    return functions;
+    return resources;
+  }
+
+  private static Map<String, JsonNode> functions() {
+    return resourcesOfType("AWS::Serverless::Function");
   }
 
   /** Read by the JVM itself, not by our code. */
@@ -130,34 +136,71 @@ class TemplateTest {
     return statements;
   }
 
+  /** The statements of every policy document a function's {@code Policies} writes. */
+  private static List<JsonNode> statementsOf(String function) {
+    List<JsonNode> statements = new ArrayList<>();
+    for (JsonNode policy : functions().get(function).path("Properties").path("Policies")) statements.addAll(statements(policy));
+    return statements;
+  }
+
+  private static Map<String, JsonNode> statementsBySid(String function) {
+    Map<String, JsonNode> bySid = new HashMap<>();
+    for (JsonNode s : statementsOf(function)) bySid.put(s.path("Sid").asText(), s);
+    return bySid;
+  }
+
+  /**
+   * The AWS managed policies README ("Deploying") names as the only grants on {@code *}: Lambda's
+   * network interfaces (CreateNetworkInterface and DescribeNetworkInterfaces take no narrower resource).
+   */
+  private static final Set<String> ACCEPTED_MANAGED_POLICIES = Set.of("AWSLambdaVPCAccessExecutionRole");
+
+  /** Where a statement grants an action or a resource with a wildcard, or grants by exclusion. */
+  private static void wildcards(String where, JsonNode statement, List<String> problems) {
+    if (statement.has("NotAction") || statement.has("NotResource")) problems.add(where + " grants by NotAction/NotResource");
+    for (JsonNode a : TemplateValues.items(statement.path("Action"))) {
+      if (a.asText().contains("*")) problems.add(where + " action " + a.asText());
+    }
+    if (statement.path("Resource").isMissingNode()) problems.add(where + " has no resource");
+    for (JsonNode r : TemplateValues.items(statement.path("Resource"))) {
+      if (r.isTextual() && r.asText().equals("*")) problems.add(where + " resource *");
+    }
+  }
+
   @Test
-  void noInlineIamStatementGrantsEverything() {
+  void noRoleStatementGrantsEverythingAndNoPolicyTemplateHidesOne() {
     List<String> problems = new ArrayList<>();
     for (var f : functions().entrySet()) {
       for (JsonNode policy : f.getValue().path("Properties").path("Policies")) {
-        for (JsonNode statement : statements(policy)) {
-          String sid = f.getKey() + "/" + statement.path("Sid").asText("?");
-          List<JsonNode> actions = new ArrayList<>();
-          if (statement.path("Action").isArray()) statement.path("Action").forEach(actions::add);
-          else actions.add(statement.path("Action"));
-          for (JsonNode a : actions) if (a.asText().contains("*")) problems.add(sid + " action " + a.asText());
-          JsonNode resource = statement.path("Resource");
-          if (resource.isTextual() && resource.asText().equals("*")) problems.add(sid + " resource *");
-          if (resource.isMissingNode()) problems.add(sid + " has no resource");
+        if (policy.isTextual()) {
+          if (!ACCEPTED_MANAGED_POLICIES.contains(policy.asText())) problems.add(f.getKey() + " managed policy " + policy.asText());
+        } else if (!policy.has("Statement")) {
+          // a SAM policy template (VPCAccessPolicy, ...) or an ARN built by an intrinsic: its statements are not here
+          problems.add(f.getKey() + " policy " + policy.fieldNames().next() + " expands to statements this template does not show");
+        } else {
+          for (JsonNode statement : statements(policy)) wildcards(f.getKey() + "/" + statement.path("Sid").asText("?"), statement, problems);
         }
       }
     }
+    TEMPLATE.path("Resources").fields().forEachRemaining(r -> {
+      if (!r.getValue().path("Type").asText().startsWith("AWS::IAM::")) return;
+      JsonNode properties = r.getValue().path("Properties");
+      List<JsonNode> documents = new ArrayList<>(List.of(properties.path("PolicyDocument")));
+      properties.path("Policies").forEach(p -> documents.add(p.path("PolicyDocument")));
+      for (JsonNode d : documents) for (JsonNode statement : statements(d)) wildcards(r.getKey(), statement, problems);
+      if (properties.has("ManagedPolicyArns")) problems.add(r.getKey() + " ManagedPolicyArns " + properties.path("ManagedPolicyArns"));
+    });
     assertThat(problems).isEmpty();
   }
 
   @Test
   void ingestFunctionReadsOnlyIncomingWritesOnlyResultsAndPublishesOnlyToItsTopic() {
-    JsonNode statements = functions().get("IngestFunction").path("Properties").path("Policies").get(1).path("Statement");
-    Map<String, String> resourceBySid = new HashMap<>();
-    for (JsonNode s : statements) resourceBySid.put(s.path("Sid").asText(), s.path("Resource").toString());
-    assertThat(resourceBySid.get("ReadUploads")).contains("/incoming/*");
-    assertThat(resourceBySid.get("WriteAndCheckResults")).contains("/results/*");
-    assertThat(resourceBySid.get("PublishOwnEvents")).contains("EventsTopic");
+    Map<String, JsonNode> bySid = statementsBySid("IngestFunction");
+    assertThat(bySid.get("ReadUploads").path("Resource").toString()).contains("/incoming/*");
+    assertThat(bySid.get("WriteResults").path("Resource").toString()).contains("/results/*");
+    assertThat(bySid.get("WriteResults").path("Action").asText()).as("nothing reads results/ back").isEqualTo("s3:PutObject");
+    assertThat(bySid.get("TellMissingFromForbidden").path("Condition").toString()).contains("incoming/*").doesNotContain("results/");
+    assertThat(bySid.get("PublishOwnEvents").path("Resource").toString()).contains("EventsTopic");
   }
 
   @Test
@@ -199,10 +242,10 @@ class TemplateTest {
         "INTAKE_STALE_AFTER", functions().get("IngestFunction").path("Properties").path("Environment").path("Variables")
             .path("INTAKE_STALE_AFTER").asText())).staleAfter());
     assertThat(sentinel.path("EventInvokeConfig").path("MaximumRetryAttempts").asInt()).isZero();
-    Map<String, String> resourceBySid = new HashMap<>();
-    for (JsonNode s : statements(sentinel.path("Policies").get(1))) resourceBySid.put(s.path("Sid").asText(), s.path("Resource").toString());
-    assertThat(resourceBySid.get("PublishRedrives")).contains("EventsTopic").doesNotContain("AlertsTopic");
-    assertThat(resourceBySid.get("HeadUploads")).contains("/incoming/*");
+    Map<String, JsonNode> bySid = statementsBySid("SentinelFunction");
+    assertThat(bySid.get("PublishRedrives").path("Resource").toString()).contains("EventsTopic").doesNotContain("AlertsTopic");
+    assertThat(bySid.get("HeadUploads").path("Resource").toString()).contains("/incoming/*");
+    assertThat(bySid.get("HeadUploads").path("Action").asText()).as("a HEAD of the current version").isEqualTo("s3:GetObject");
   }
 
   @Test
@@ -212,10 +255,140 @@ class TemplateTest {
     assertThat(variables.path("ALERTS_TOPIC_ARN").toString()).contains("AlertsTopic");
     assertThat(variables.has("SLACK_BOT_TOKEN")).as("the token is never a plain environment value").isFalse();
     assertThat(variables.path("SLACK_BOT_TOKEN_SECRET_ARN").toString()).contains("SlackBotTokenSecretArn");
-    Map<String, String> resourceBySid = new HashMap<>();
-    for (JsonNode s : statements(sentinel.path("Policies").get(1))) resourceBySid.put(s.path("Sid").asText(), s.path("Resource").toString());
-    assertThat(resourceBySid.get("PublishAlerts")).contains("AlertsTopic").doesNotContain("EventsTopic");
-    assertThat(resourceBySid.get("ReadSlackToken")).contains("SlackBotTokenSecretArn");
-    assertThat(sentinel.path("Policies").get(1).path("Statement").toString()).contains("HasSlackToken");
+    Map<String, JsonNode> bySid = statementsBySid("SentinelFunction");
+    assertThat(bySid.get("PublishAlerts").path("Resource").toString()).contains("AlertsTopic").doesNotContain("EventsTopic");
+    assertThat(bySid.get("ReadSlackToken").path("Resource").toString()).contains("SlackBotTokenSecretArn");
+    assertThat(sentinel.path("Policies").toString()).contains("HasSlackToken");
+  }
+
+  /** Whether a policy's resource (an ARN, a trailing {@code *} at most) covers an ARN. */
+  private static boolean covers(String resource, String arn) {
+    return resource.endsWith("*") ? arn.startsWith(resource.substring(0, resource.length() - 1)) : resource.equals(arn);
+  }
+
+  /** The statements of the bucket policies attached to a bucket. */
+  private static List<JsonNode> bucketPolicyStatements(String bucket) {
+    List<JsonNode> statements = new ArrayList<>();
+    for (JsonNode policy : resourcesOfType("AWS::S3::BucketPolicy").values()) {
+      JsonNode properties = policy.path("Properties");
+      if (properties.path("Bucket").path("Ref").asText().equals(bucket)) statements.addAll(statements(properties.path("PolicyDocument")));
+    }
+    return statements;
+  }
+
+  private static boolean coversEveryone(JsonNode principal) {
+    return principal.asText().equals("*") || principal.path("AWS").asText().equals("*");
+  }
+
+  @Test
+  void everyBucketDeniesRequestsWithoutTlsToItselfAndItsObjects() {
+    List<String> problems = new ArrayList<>();
+    for (String bucket : resourcesOfType("AWS::S3::Bucket").keySet()) {
+      String arn = VALUES.arn(bucket);
+      List<JsonNode> denials = bucketPolicyStatements(bucket).stream()
+          .filter(s -> s.path("Effect").asText().equals("Deny") && coversEveryone(s.path("Principal")))
+          .filter(s -> TemplateValues.items(s.path("Action")).stream().anyMatch(a -> a.asText().equals("s3:*") || a.asText().equals("*")))
+          .filter(s -> s.path("Condition").path("Bool").path("aws:SecureTransport").asText().equals("false"))
+          .toList();
+      for (String target : List.of(arn, arn + "/incoming/acme/judgments.csv", arn + "/results/acme/judgments.1.summary.json")) {
+        boolean denied = denials.stream().anyMatch(s -> TemplateValues.items(s.path("Resource")).stream()
+            .anyMatch(r -> covers(VALUES.text(r), target)));
+        if (!denied) problems.add(bucket + " answers requests without TLS for " + target);
+      }
+    }
+    assertThat(problems).isEmpty();
+  }
+
+  @Test
+  void theIntakeBucketLogsEveryRequestToALogBucketThatExpiresThem() {
+    JsonNode logging = TEMPLATE.path("Resources").path("IntakeBucket").path("Properties").path("LoggingConfiguration");
+    String logs = logging.path("DestinationBucketName").path("Ref").asText();
+    assertThat(resourcesOfType("AWS::S3::Bucket")).as("the bucket IntakeBucket logs to").containsKey(logs);
+    assertThat(logs).isNotEqualTo("IntakeBucket");
+    String delivered = VALUES.arn(logs) + "/" + logging.path("LogFilePrefix").asText() + "2026-12-04-10-00-00-ABCDEF";
+    assertThat(bucketPolicyStatements(logs)).as("the S3 logging service may deliver into " + logs).anyMatch(s ->
+        s.path("Effect").asText().equals("Allow")
+            && s.path("Principal").path("Service").asText().equals("logging.s3.amazonaws.com")
+            && s.path("Action").asText().equals("s3:PutObject")
+            && VALUES.text(s.path("Condition").path("ArnLike").path("aws:SourceArn")).equals(VALUES.arn("IntakeBucket"))
+            && covers(VALUES.text(s.path("Resource")), delivered));
+    JsonNode rules = TEMPLATE.path("Resources").path(logs).path("Properties").path("LifecycleConfiguration").path("Rules");
+    assertThat(rules).as("access logs expire").anyMatch(r -> r.path("Status").asText().equals("Enabled")
+        && !r.has("Prefix") && VALUES.number(r.path("ExpirationInDays")) > 0);
+  }
+
+  /** The intake bucket's enabled lifecycle rules that apply to every object under a key (no filter but a prefix of it). */
+  private static List<JsonNode> lifecycleRulesFor(String key) {
+    List<JsonNode> rules = new ArrayList<>();
+    JsonNode all = TEMPLATE.path("Resources").path("IntakeBucket").path("Properties").path("LifecycleConfiguration").path("Rules");
+    for (JsonNode r : all) {
+      boolean forSomeObjectsOnly = r.has("TagFilters") || r.has("ObjectSizeGreaterThan") || r.has("ObjectSizeLessThan");
+      if (r.path("Status").asText().equals("Enabled") && !forSomeObjectsOnly && key.startsWith(r.path("Prefix").asText(""))) rules.add(r);
+    }
+    return rules;
+  }
+
+  @Test
+  void replacedVersionsExpireAfterTheConfiguredDaysIncompleteUploadsAreAbortedAndCurrentVersionsAreKept() {
+    for (String key : List.of("incoming/acme/judgments.csv", "results/acme/judgments.1.summary.json")) {
+      List<JsonNode> rules = lifecycleRulesFor(key);
+      assertThat(rules).as("a rule expires " + key + "'s noncurrent versions after a parameter's days").anyMatch(r -> {
+        JsonNode days = r.path("NoncurrentVersionExpiration").path("NoncurrentDays");
+        return TEMPLATE.path("Parameters").has(days.path("Ref").asText()) && VALUES.number(days) > 0;
+      });
+      assertThat(rules).as("README: the current version of " + key + " is kept")
+          .noneMatch(r -> r.has("ExpirationInDays") || r.has("ExpirationDate"));
+    }
+    assertThat(lifecycleRulesFor("incoming/acme/judgments.csv")).as("incomplete multipart uploads to incoming/ are aborted")
+        .anyMatch(r -> r.path("AbortIncompleteMultipartUpload").path("DaysAfterInitiation").asInt() > 0);
+  }
+
+  @Test
+  void everyFunctionLogsToALogGroupOfItsNameWithARetentionCreatedBeforeIt() {
+    Map<String, String> groupByName = new HashMap<>();
+    resourcesOfType("AWS::Logs::LogGroup").forEach((id, group) -> groupByName.put(VALUES.text(group.path("Properties").path("LogGroupName")), id));
+    for (var f : functions().entrySet()) {
+      JsonNode name = f.getValue().path("Properties").path("FunctionName");
+      assertThat(name.isMissingNode()).as(f.getKey() + " is named, so that its log group can be").isFalse();
+      String group = groupByName.get("/aws/lambda/" + VALUES.text(name));
+      assertThat(group).as("the log group of " + f.getKey() + " in " + groupByName.keySet()).isNotNull();
+      JsonNode retention = TEMPLATE.path("Resources").path(group).path("Properties").path("RetentionInDays");
+      assertThat(TEMPLATE.path("Parameters").has(retention.path("Ref").asText()) && VALUES.number(retention) > 0)
+          .as(group + " keeps logs for a parameter's days: " + retention).isTrue();
+      assertThat(TemplateValues.items(f.getValue().path("DependsOn"))).as(f.getKey() + " waits for its log group")
+          .anyMatch(d -> d.asText().equals(group));
+    }
+  }
+
+  /** Where an AWS service (not a role) publishes to a topic: alarm actions, bucket notifications, EventBridge targets. */
+  private static List<JsonNode> servicePublishTargets(JsonNode resource) {
+    JsonNode p = resource.path("Properties");
+    List<JsonNode> targets = new ArrayList<>();
+    switch (resource.path("Type").asText()) {
+      case "AWS::CloudWatch::Alarm" -> {
+        for (String actions : List.of("AlarmActions", "OKActions", "InsufficientDataActions")) targets.addAll(TemplateValues.items(p.path(actions)));
+      }
+      case "AWS::S3::Bucket" -> p.path("NotificationConfiguration").path("TopicConfigurations").forEach(c -> targets.add(c.path("Topic")));
+      case "AWS::Events::Rule" -> p.path("Targets").forEach(t -> targets.add(t.path("Arn")));
+      default -> { }
+    }
+    return targets;
+  }
+
+  @Test
+  void everyTopicIsEncryptedAndNoServiceThatCannotUseTheManagedKeyPublishesToOneUnderIt() {
+    Set<String> underManagedKey = new LinkedHashSet<>();
+    resourcesOfType("AWS::SNS::Topic").forEach((id, topic) -> {
+      String key = topic.path("Properties").path("KmsMasterKeyId").asText();
+      assertThat(key).as(id + " is encrypted").isNotEmpty();
+      if (key.equals("alias/aws/sns")) underManagedKey.add(id);
+    });
+    List<String> problems = new ArrayList<>();
+    TEMPLATE.path("Resources").fields().forEachRemaining(r -> {
+      for (JsonNode target : servicePublishTargets(r.getValue())) {
+        if (underManagedKey.contains(target.path("Ref").asText())) problems.add(r.getKey() + " publishes to " + target.path("Ref").asText());
+      }
+    });
+    assertThat(problems).as("an AWS service cannot publish to a topic under SNS's AWS managed key").isEmpty();
   }
 }
