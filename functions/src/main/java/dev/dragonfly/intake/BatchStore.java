@@ -381,15 +381,15 @@ public final class BatchStore {
 
   /**
    * Gives the batch back after a failure that was not the file's fault (database or I/O):
-   * status {@code uploaded}, claimable at once by a retry. A no-op when the claim was lost.
+   * status {@code uploaded}, claimable at once by a retry. A no-op, and false, when the claim was lost.
    */
-  public void release(Handle h, Claim.Claimed claim, String error) {
-    h.createUpdate("""
+  public boolean release(Handle h, Claim.Claimed claim, String error) {
+    return h.createUpdate("""
             UPDATE intake.batches SET status = 'uploaded', owner_token = NULL, load_pid = NULL, last_error = :error,
                    released_at = intake.lease_clock(:offset), released_by = 'worker, after a failure'
             WHERE id = :id AND owner_token = :token AND status IN""" + PROCESSING)
         .bind("error", error).bind("offset", offset()).bind("id", claim.batchId()).bind("token", claim.token())
-        .execute();
+        .execute() == 1;
   }
 
   /**

@@ -18,12 +18,12 @@ import org.postgresql.ds.PGSimpleDataSource;
 class ConnectionResetTest {
   private final Database db = TestDatabase.fresh();
   private final Target target = new Target(db);
-  private final ResettingProxy proxy;
+  private final TcpProxy proxy;
   private final Database throughProxy;
 
   ConnectionResetTest() {
     var direct = (PGSimpleDataSource) db.dataSource();
-    proxy = new ResettingProxy(direct.getServerNames()[0], direct.getPortNumbers()[0]);
+    proxy = new TcpProxy(direct.getServerNames()[0], direct.getPortNumbers()[0]);
     var ds = new PGSimpleDataSource();
     ds.setServerNames(new String[] {proxy.host()});
     ds.setPortNumbers(new int[] {proxy.port()});

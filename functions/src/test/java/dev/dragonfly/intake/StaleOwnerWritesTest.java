@@ -12,6 +12,7 @@ import org.junit.jupiter.api.Test;
 
 /**
  * A worker that lost its batch to a takeover reaches each fenced write of {@link BatchStore}
+ * (advance, markDuplicate, reject, release, complete)
  * with its old claim while the new owner is still mid-run: the owner token alone stops it (the
  * batch is in a processing state, so the status condition lets the write through), the row stays
  * exactly the new owner's, and the call says the claim was lost.
@@ -102,12 +103,27 @@ class StaleOwnerWritesTest {
   @Test
   void release_byTheOwnerItWasTakenFrom_doesNotHandTheLiveBatchBack() {
     Map<String, Object> before = row();
-    db.jdbi().useHandle(h -> store.release(h, oldOwner, "database error 08006: An I/O error occurred"));
+    boolean released = write(h -> store.release(h, oldOwner, "database error 08006: An I/O error occurred"));
     assertStillTheNewOwners(before);
-    // release reports nothing (void): the row is the only witness, and the new owner still holds it
-    assertThat(write(h -> store.heartbeat(h, newOwner))).isTrue();
+    assertThat(released).isFalse();
+    assertThat(write(h -> store.heartbeat(h, newOwner))).isTrue(); // the new owner still holds it
 
-    db.jdbi().useHandle(h -> store.release(h, newOwner, "database error 08006: An I/O error occurred"));
+    assertThat(write(h -> store.release(h, newOwner, "database error 08006: An I/O error occurred"))).isTrue();
     assertThat(row()).containsEntry("status", "uploaded").containsEntry("owner_token", null);
+  }
+
+  @Test
+  void complete_byTheOwnerItWasTakenFrom_changesNothingAndReportsTheLoss() throws Exception {
+    Map<String, Object> before = row();
+    var counts = new BatchCounts(3, 3, 0, 3, 0, 0);
+    try (var load = db.connection()) {
+      assertThat(store.complete(load, oldOwner, counts, "ef".repeat(32), 100)).isFalse();
+    }
+    assertStillTheNewOwners(before);
+
+    try (var load = db.connection()) {
+      assertThat(store.complete(load, newOwner, counts, "ef".repeat(32), 100)).isTrue();
+    }
+    assertThat(row()).containsEntry("status", "completed").containsEntry("rows_inserted", 3L);
   }
 }

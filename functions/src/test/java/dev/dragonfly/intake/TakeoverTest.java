@@ -87,7 +87,7 @@ class TakeoverTest {
 
   @Test
   void workerWhoseNetworkStopsAnsweringIsEndedByTheTakeoverAndWritesNothingWhenItComesBack() throws Exception {
-    try (TcpProxy network = new TcpProxy(TestDatabase.serverPort())) {
+    try (TcpProxy network = new TcpProxy("localhost", TestDatabase.serverPort())) {
       Database behindProxy = TestDatabase.throughPort(db, network.port());
       CountDownLatch cut = new CountDownLatch(1);
       var old = worker(behindProxy, frozenMidCopy(() -> {
