@@ -4,7 +4,7 @@ import java.math.BigDecimal;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Duration;
-import java.time.Instant;
+import java.time.OffsetDateTime;
 import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
@@ -88,7 +88,7 @@ public final class BatchStore {
           .mapTo(Long.class).findOne();
       if (inserted.isPresent()) return new Claim.Claimed(inserted.get(), 1, token, false);
 
-      Optional<Claim.Claimed> takeover = h.createQuery("""
+      Optional<Takeover> takeover = h.createQuery("""
               UPDATE intake.batches
               SET status = 'staging', attempt = attempt + 1, owner_token = :token,
                   heartbeat_at = intake.lease_clock(:offset), started_at = intake.lease_clock(:offset),
@@ -108,15 +108,14 @@ public final class BatchStore {
           .bind("token", token).bind("threshold", thresholdPercent)
           .bind("offset", offset()).bind("staleMs", staleAfter.toMillis())
           .bind("own", ownToken.map(UUID::toString).orElse(null))
-          .map((rs, ctx) -> {
-            var claimed = new Claim.Claimed(rs.getLong("id"), rs.getInt("attempt"), token, true);
-            int pid = rs.getInt("load_pid");
-            if (!rs.wasNull()) endPreviousLoad(h, claimed.batchId(), pid, rs.getObject("load_backend_start",
-                java.time.OffsetDateTime.class));
-            return claimed;
-          })
+          .map((rs, ctx) -> new Takeover(new Claim.Claimed(rs.getLong("id"), rs.getInt("attempt"), token, true),
+              (Integer) rs.getObject("load_pid"), rs.getObject("load_backend_start", OffsetDateTime.class)))
           .findOne();
-      if (takeover.isPresent()) return takeover.get();
+      if (takeover.isPresent()) {
+        Takeover t = takeover.get(); // committed: the batch is ours, the previous owner fenced out
+        if (t.previousLoadPid() != null) endPreviousLoad(h, t.claim().batchId(), t.previousLoadPid(), t.previousLoadStart());
+        return t.claim();
+      }
 
       Optional<Batch> existing = h.createQuery("SELECT " + Batch.COLUMNS + """
                FROM intake.batches
@@ -138,6 +137,8 @@ public final class BatchStore {
     }
   }
 
+  private record Takeover(Claim.Claimed claim, Integer previousLoadPid, OffsetDateTime previousLoadStart) {}
+
   /** Claims as a worker with no earlier attempt of its own at this object. */
   public Claim claim(Handle h, ObjectRef ref, BigDecimal thresholdPercent, Duration staleAfter) {
     return claim(h, ref, thresholdPercent, staleAfter, Optional.empty());
@@ -150,7 +151,7 @@ public final class BatchStore {
    * connection reused for another batch is left alone). A refusal is logged, not fatal: the
    * load statement's own timeouts still end that session.
    */
-  private void endPreviousLoad(Handle h, long batchId, int pid, java.time.OffsetDateTime backendStart) {
+  private void endPreviousLoad(Handle h, long batchId, int pid, OffsetDateTime backendStart) {
     try {
       boolean ended = h.createQuery("""
               SELECT coalesce(bool_and(pg_terminate_backend(pid, :waitMs)), false) FROM pg_stat_activity
@@ -245,18 +246,11 @@ public final class BatchStore {
   }
 
   /**
-   * Releases a batch for another run, by an operator: a rejected ({@code failed}) batch, one
-   * already released, or one whose worker went silent for {@code staleAfter}. Its next claim
-   * takes it over as a new attempt; earlier attempts' row errors stay, no longer current.
-   *
-   * @throws RefusedException for a batch that loaded, is a duplicate or a dry run, or is alive
-   */
-  /**
    * One attempt of a batch as {@code intake.batch_attempts} keeps it: who asked for it and why,
    * when it ran, and how it ended (null while it runs).
    */
-  public record Attempt(int attempt, java.time.OffsetDateTime requestedAt, String requestedBy, String reason,
-                        java.time.OffsetDateTime startedAt, java.time.OffsetDateTime finishedAt, String outcome,
+  public record Attempt(int attempt, OffsetDateTime requestedAt, String requestedBy, String reason,
+                        OffsetDateTime startedAt, OffsetDateTime finishedAt, String outcome,
                         String detail) {}
 
   /** Every attempt of the batch, first to last. */
@@ -265,12 +259,19 @@ public final class BatchStore {
             SELECT attempt, requested_at, requested_by, reason, started_at, finished_at, outcome, detail
               FROM intake.batch_attempts WHERE batch_id = :id ORDER BY attempt""")
         .bind("id", id)
-        .map((rs, ctx) -> new Attempt(rs.getInt("attempt"), rs.getObject("requested_at", java.time.OffsetDateTime.class),
-            rs.getString("requested_by"), rs.getString("reason"), rs.getObject("started_at", java.time.OffsetDateTime.class),
-            rs.getObject("finished_at", java.time.OffsetDateTime.class), rs.getString("outcome"), rs.getString("detail")))
+        .map((rs, ctx) -> new Attempt(rs.getInt("attempt"), rs.getObject("requested_at", OffsetDateTime.class),
+            rs.getString("requested_by"), rs.getString("reason"), rs.getObject("started_at", OffsetDateTime.class),
+            rs.getObject("finished_at", OffsetDateTime.class), rs.getString("outcome"), rs.getString("detail")))
         .list());
   }
 
+  /**
+   * Releases a batch for another run, by an operator: a rejected ({@code failed}) batch, one
+   * already released, or one whose worker went silent for {@code staleAfter}. Its next claim
+   * takes it over as a new attempt; earlier attempts' row errors stay, no longer current.
+   *
+   * @throws RefusedException for a batch that loaded, is a duplicate or a dry run, or is alive
+   */
   public Batch releaseForReingest(long id, String reason, Duration staleAfter) {
     return releaseForReingest(id, reason, "operator", staleAfter);
   }
