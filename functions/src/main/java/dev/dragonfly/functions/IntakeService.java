@@ -158,6 +158,8 @@ public final class IntakeService {
       if (!isGone(e)) throw e;
       return pipeline.rejectUnread(ref, gone(), options.dryRun());
     }
+    Optional<RowError> notCurrent = notCurrent(event);
+    if (notCurrent.isPresent()) return pipeline.rejectUnread(ref, notCurrent.get(), options.dryRun());
     if (head.contentLength() > profile.maxFileBytes()) {
       return pipeline.rejectUnread(ref, new RowError(null, null, ErrorCode.FILE_TOO_LARGE, "the object is "
           + head.contentLength() + " bytes, over the " + profile.maxFileBytes()
@@ -186,6 +188,29 @@ public final class IntakeService {
     if (version.startsWith("version:")) return b -> byVersion.apply(b, version.substring(8));
     if (version.length() > 5) return b -> byEtag.apply(b, "\"" + version.substring(5) + "\"");
     return b -> { };
+  }
+
+  /**
+   * In a versioned bucket the event names a version, which S3 keeps after the key is deleted or
+   * uploaded again; only the key's current version is what the vendor means. A delete marker as
+   * the current version (HEAD of the key: 404) is a deletion; another current version is a newer
+   * upload, loaded from its own event, which an older version loaded after it would overwrite.
+   */
+  private Optional<RowError> notCurrent(S3ObjectEvent event) {
+    if (!event.version().startsWith("version:")) return Optional.empty(); // an unversioned object: the ETag condition does this
+    HeadObjectResponse current;
+    try {
+      current = s3.headObject(HeadObjectRequest.builder().bucket(event.bucket()).key(event.key()).build());
+    } catch (S3Exception e) {
+      if (e.statusCode() != 404) throw e;
+      return Optional.of(gone());
+    }
+    if (Boolean.TRUE.equals(current.deleteMarker())) return Optional.of(gone());
+    if (event.versionId().equals(current.versionId())) return Optional.empty();
+    return Optional.of(new RowError(null, null, ErrorCode.OBJECT_SUPERSEDED, "a newer version of the object (version "
+        + current.versionId() + ") was uploaded before this one (version " + event.versionId() + ") could be read;"
+        + " the newer one is loaded from its own event and this one is not, so that it cannot overwrite it;"
+        + " to load this content, upload it again"));
   }
 
   /** Deleted (404), or replaced by a newer upload that will bring its own event (412). */
@@ -239,6 +264,7 @@ public final class IntakeService {
       case IntakeResult.COMPLETED -> EventPublisher.COMPLETED;
       case IntakeResult.DUPLICATE -> EventPublisher.DUPLICATE;
       default -> result.errorsByCode().containsKey(ErrorCode.OBJECT_NOT_FOUND.name())
+          || result.errorsByCode().containsKey(ErrorCode.OBJECT_SUPERSEDED.name())
           ? EventPublisher.FAILED : EventPublisher.REJECTED;
     };
   }

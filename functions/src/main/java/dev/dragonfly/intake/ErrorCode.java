@@ -22,6 +22,7 @@ public enum ErrorCode {
   UNKNOWN_SOURCE(true),
   INVALID_KEY(true),
   OBJECT_NOT_FOUND(true),
+  OBJECT_SUPERSEDED(true),
   ERROR_RATE_EXCEEDED(true);
 
   private final boolean rejectsFile;
