@@ -274,7 +274,28 @@ public final class IntakeService {
     database.jdbi().useHandle(h -> h.createUpdate("""
             INSERT INTO intake.refused_objects (bucket, object_key, code, reason)
             VALUES (:bucket, :key, :code, :reason)""")
-        .bind("bucket", event.bucket()).bind("key", event.key()).bind("code", code.name()).bind("reason", reason)
+        .bind("bucket", printable(event.bucket())).bind("key", printable(event.key())).bind("code", code.name())
+        .bind("reason", reason)
         .execute());
+  }
+
+  /**
+   * The text as it can be stored and shown: control characters (U+0000 to U+001F and U+007F)
+   * percent-encoded as in the event ({@code %00}), since PostgreSQL refuses a NUL in text and
+   * a terminal would act on the others; everything else, {@code %} included, unchanged.
+   */
+  static String printable(String text) {
+    if (text.chars().noneMatch(IntakeService::isControl)) return text;
+    StringBuilder out = new StringBuilder(text.length() + 8);
+    text.chars().forEach(c -> {
+      if (isControl(c)) out.append('%').append(Character.toUpperCase(Character.forDigit(c >> 4, 16)))
+          .append(Character.toUpperCase(Character.forDigit(c & 0xF, 16)));
+      else out.append((char) c);
+    });
+    return out.toString();
+  }
+
+  private static boolean isControl(int c) {
+    return c < 0x20 || c == 0x7F;
   }
 }
