@@ -186,6 +186,8 @@ final class BatchRun {
     hooks.beforeFinalize(claim.batchId());
     heartbeat.close();
     if (dryRun) load.rollback(); // a dry run writes nothing to the target, only its own batch row
+    long millis = elapsedMillis();
+    OutcomeDetails.record(load, claim, ignoredColumns(), millis);
     if (!batches.complete(load, claim, counts, sha256, bytesRead)) {
       load.rollback();
       throw new ClaimLostException(claim.batchId(), claim.attempt());
@@ -194,7 +196,7 @@ final class BatchRun {
     log.info("batch {} source={} sha256={} completed{}: total={} invalid={} inserted={} updated={} unchanged={}",
         claim.batchId(), ref.source(), sha256, dryRun ? " (dry run)" : "", counts.total(), counts.invalid(),
         counts.inserted(), counts.updated(), counts.unchanged());
-    return result(IntakeResult.COMPLETED, counts, null);
+    return result(IntakeResult.COMPLETED, counts, null, millis);
   }
 
   /** A later row repeating a case number of this chunk is a duplicate; earlier chunks are the loader's job. */
@@ -251,13 +253,17 @@ final class BatchRun {
   private IntakeResult duplicateOf(Connection load, long original) throws SQLException {
     load.rollback();
     boolean marked;
+    long millis = elapsedMillis();
     synchronized (control) {
+      OutcomeDetails.record(control, claim, ignoredColumns(), millis);
       marked = batches.markDuplicate(control, claim, original, sha256, bytesRead);
     }
     if (!marked) throw new ClaimLostException(claim.batchId(), claim.attempt());
     log.info("batch {} source={} sha256={} has the content of completed batch {}: nothing loaded",
         claim.batchId(), ref.source(), sha256, original);
-    return IntakeResult.duplicate(claim.batchId(), ref, dryRun, original, IntakeResult.COMPLETED, sha256, bytesRead);
+    return new IntakeResult(claim.batchId(), ref.source(), ref.key(), IntakeResult.DUPLICATE, dryRun, claim.attempt(),
+        0, 0, 0, 0, 0, 0, errorsByCodeName(), null, original, IntakeResult.COMPLETED, sha256, bytesRead, ignoredColumns(),
+        millis); // its row errors are in its errors CSV too
   }
 
   private String rateReason(BigDecimal rate) {
@@ -279,12 +285,14 @@ final class BatchRun {
     boolean rejected;
     pendingErrors.add(error);
     flushErrors();
+    long millis = elapsedMillis();
     synchronized (control) {
+      OutcomeDetails.record(control, claim, ignoredColumns(), millis);
       rejected = batches.reject(control, claim, reason, counts, sha256, bytesRead);
     }
     if (!rejected) throw new ClaimLostException(claim.batchId(), claim.attempt());
     log.info("batch {} source={} sha256={} rejected: {}", claim.batchId(), ref.source(), sha256, error.code());
-    return result(IntakeResult.FAILED, counts, reason);
+    return result(IntakeResult.FAILED, counts, reason, millis);
   }
 
   /** A function's deadline is near: give the batch back now rather than be killed holding it. */
@@ -323,14 +331,26 @@ final class BatchRun {
     if (!advanced) throw new ClaimLostException(claim.batchId(), claim.attempt());
   }
 
-  private IntakeResult result(String status, BatchCounts counts, String reason) {
-    Map<String, Long> byCode = new LinkedHashMap<>();
-    errorsByCode.forEach((code, n) -> byCode.put(code.name(), n));
-    HeaderMapping h = header;
+  /** The result as delivered; its ignored columns and duration are on the batch row (OutcomeDetails) too. */
+  private IntakeResult result(String status, BatchCounts counts, String reason, long millis) {
     return new IntakeResult(claim.batchId(), ref.source(), ref.key(), status, dryRun, claim.attempt(),
         counts.total(), counts.valid(), counts.invalid(), counts.inserted(), counts.updated(), counts.unchanged(),
-        byCode, reason, null, null, sha256, bytesRead, h == null ? List.of() : h.ignoredColumns(),
-        TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startedNanos));
+        errorsByCodeName(), reason, null, null, sha256, bytesRead, ignoredColumns(), millis);
+  }
+
+  private Map<String, Long> errorsByCodeName() {
+    Map<String, Long> byCode = new LinkedHashMap<>();
+    errorsByCode.forEach((code, n) -> byCode.put(code.name(), n));
+    return byCode;
+  }
+
+  private List<String> ignoredColumns() {
+    HeaderMapping h = header;
+    return h == null ? List.of() : h.ignoredColumns();
+  }
+
+  private long elapsedMillis() {
+    return TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startedNanos);
   }
 
   // ---- the reader thread ----
