@@ -77,6 +77,13 @@ public final class IntakeService {
   }
 
   private Optional<IntakeResult> handle(S3ObjectEvent event, IngestOptions options) {
+    if (!event.bucket().equals(bucket)) {
+      // a notification or subscription wired to the wrong function: retrying cannot fix it
+      refuse(event, ErrorCode.WRONG_BUCKET, "the event is for bucket '" + printable(event.bucket())
+          + "', but this function ingests bucket '" + bucket + "' (INTAKE_BUCKET); nothing was read; point that"
+          + " bucket's notifications at its own intake function, or correct INTAKE_BUCKET");
+      return Optional.empty();
+    }
     IntakeKey key;
     SourceProfile profile;
     try {
