@@ -12,6 +12,7 @@ import dev.dragonfly.intake.ObjectRef;
 import dev.dragonfly.intake.RowError;
 import dev.dragonfly.intake.SourceProfile;
 import dev.dragonfly.intake.UnknownSourceException;
+import java.io.InputStream;
 import java.time.Instant;
 import java.util.Optional;
 import java.util.function.BiFunction;
@@ -177,7 +178,8 @@ public final class IntakeService {
           .bucket(event.bucket()).key(event.key())
           .applyMutation(versioned(event, GetObjectRequest.Builder::versionId, GetObjectRequest.Builder::ifMatch))
           .build());
-      return key.gzipped() ? new GzipInput(object) : object;
+      InputStream body = new ObjectStream(object); // closing it never waits on a stalled read
+      return key.gzipped() ? new GzipInput(body) : body;
     };
     try {
       return pipeline.ingest(ref, opener, options); // opened only once claimed

@@ -413,9 +413,18 @@ final class BatchRun {
     throw new InterruptedException("batch abandoned");
   }
 
+  /**
+   * The next chunk, checking the deadline while waiting for it: a read that stalls (or trickles)
+   * must not keep the batch past the deadline; giving it back then closes the input under the
+   * reader.
+   */
   private Chunk take() throws IOException {
     try {
-      return chunks.take();
+      while (true) {
+        Chunk chunk = chunks.poll(100, TimeUnit.MILLISECONDS);
+        if (chunk != null) return chunk;
+        checkDeadline();
+      }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new IOException("interrupted while waiting for the file", e);
