@@ -1,10 +1,12 @@
 package dev.dragonfly.functions;
 
 import dev.dragonfly.intake.DatabaseUrl;
+import java.time.Duration;
 import software.amazon.awssdk.core.checksums.RequestChecksumCalculation;
 import software.amazon.awssdk.core.checksums.ResponseChecksumValidation;
 import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
 import software.amazon.awssdk.services.s3.S3Client;
+import software.amazon.awssdk.services.s3.S3ClientBuilder;
 import software.amazon.awssdk.services.sns.SnsClient;
 
 /**
@@ -14,11 +16,24 @@ import software.amazon.awssdk.services.sns.SnsClient;
 final class AwsClients {
   private AwsClients() {}
 
+  /**
+   * How long a read of an object may get no byte before it fails (and the batch is given back
+   * for a retry): S3 sends a healthy object continuously. Set here, not left to the SDK's default,
+   * as the bound on a stalled stream between the pipeline's deadline checks.
+   */
+  static final Duration S3_READ_TIMEOUT = Duration.ofSeconds(30);
+  static final Duration S3_CONNECT_TIMEOUT = Duration.ofSeconds(5);
+
   static S3Client s3() {
-    return S3Client.builder()
-        // a local S3-compatible server (AWS_ENDPOINT_URL_S3) is addressed by path, not by virtual host
-        .forcePathStyle(System.getenv("AWS_ENDPOINT_URL_S3") != null)
-        .httpClientBuilder(UrlConnectionHttpClient.builder())
+    // a local S3-compatible server (AWS_ENDPOINT_URL_S3) is addressed by path, not by virtual host
+    return s3(S3Client.builder().forcePathStyle(System.getenv("AWS_ENDPOINT_URL_S3") != null), S3_READ_TIMEOUT);
+  }
+
+  /** The function's S3 client on {@code builder} (tests: a local endpoint and credentials). */
+  static S3Client s3(S3ClientBuilder builder, Duration readTimeout) {
+    return builder
+        .httpClientBuilder(UrlConnectionHttpClient.builder().socketTimeout(readTimeout)
+            .connectionTimeout(S3_CONNECT_TIMEOUT))
         // checksums only where S3 requires them: the object is streamed, never buffered to hash it twice
         .requestChecksumCalculation(RequestChecksumCalculation.WHEN_REQUIRED)
         .responseChecksumValidation(ResponseChecksumValidation.WHEN_REQUIRED)

@@ -12,6 +12,7 @@ import dev.dragonfly.intake.ObjectRef;
 import dev.dragonfly.intake.RowError;
 import dev.dragonfly.intake.SourceProfile;
 import dev.dragonfly.intake.UnknownSourceException;
+import java.io.InputStream;
 import java.time.Instant;
 import java.util.Optional;
 import java.util.function.BiFunction;
@@ -77,6 +78,13 @@ public final class IntakeService {
   }
 
   private Optional<IntakeResult> handle(S3ObjectEvent event, IngestOptions options) {
+    if (!event.bucket().equals(bucket)) {
+      // a notification or subscription wired to the wrong function: retrying cannot fix it
+      refuse(event, ErrorCode.WRONG_BUCKET, "the event is for bucket '" + printable(event.bucket())
+          + "', but this function ingests bucket '" + bucket + "' (INTAKE_BUCKET); nothing was read; point that"
+          + " bucket's notifications at its own intake function, or correct INTAKE_BUCKET");
+      return Optional.empty();
+    }
     IntakeKey key;
     SourceProfile profile;
     try {
@@ -158,6 +166,8 @@ public final class IntakeService {
       if (!isGone(e)) throw e;
       return pipeline.rejectUnread(ref, gone(), options.dryRun());
     }
+    Optional<RowError> notCurrent = notCurrent(event);
+    if (notCurrent.isPresent()) return pipeline.rejectUnread(ref, notCurrent.get(), options.dryRun());
     if (head.contentLength() > profile.maxFileBytes()) {
       return pipeline.rejectUnread(ref, new RowError(null, null, ErrorCode.FILE_TOO_LARGE, "the object is "
           + head.contentLength() + " bytes, over the " + profile.maxFileBytes()
@@ -168,7 +178,8 @@ public final class IntakeService {
           .bucket(event.bucket()).key(event.key())
           .applyMutation(versioned(event, GetObjectRequest.Builder::versionId, GetObjectRequest.Builder::ifMatch))
           .build());
-      return key.gzipped() ? new GzipInput(object) : object;
+      InputStream body = new ObjectStream(object); // closing it never waits on a stalled read
+      return key.gzipped() ? new GzipInput(body) : body;
     };
     try {
       return pipeline.ingest(ref, opener, options); // opened only once claimed
@@ -186,6 +197,29 @@ public final class IntakeService {
     if (version.startsWith("version:")) return b -> byVersion.apply(b, version.substring(8));
     if (version.length() > 5) return b -> byEtag.apply(b, "\"" + version.substring(5) + "\"");
     return b -> { };
+  }
+
+  /**
+   * In a versioned bucket the event names a version, which S3 keeps after the key is deleted or
+   * uploaded again; only the key's current version is what the vendor means. A delete marker as
+   * the current version (HEAD of the key: 404) is a deletion; another current version is a newer
+   * upload, loaded from its own event, which an older version loaded after it would overwrite.
+   */
+  private Optional<RowError> notCurrent(S3ObjectEvent event) {
+    if (!event.version().startsWith("version:")) return Optional.empty(); // an unversioned object: the ETag condition does this
+    HeadObjectResponse current;
+    try {
+      current = s3.headObject(HeadObjectRequest.builder().bucket(event.bucket()).key(event.key()).build());
+    } catch (S3Exception e) {
+      if (e.statusCode() != 404) throw e;
+      return Optional.of(gone());
+    }
+    if (Boolean.TRUE.equals(current.deleteMarker())) return Optional.of(gone());
+    if (event.versionId().equals(current.versionId())) return Optional.empty();
+    return Optional.of(new RowError(null, null, ErrorCode.OBJECT_SUPERSEDED, "a newer version of the object (version "
+        + current.versionId() + ") was uploaded before this one (version " + event.versionId() + ") could be read;"
+        + " the newer one is loaded from its own event and this one is not, so that it cannot overwrite it;"
+        + " to load this content, upload it again"));
   }
 
   /** Deleted (404), or replaced by a newer upload that will bring its own event (412). */
@@ -241,6 +275,7 @@ public final class IntakeService {
       case IntakeResult.COMPLETED -> EventPublisher.COMPLETED;
       case IntakeResult.DUPLICATE -> EventPublisher.DUPLICATE;
       default -> result.errorsByCode().containsKey(ErrorCode.OBJECT_NOT_FOUND.name())
+          || result.errorsByCode().containsKey(ErrorCode.OBJECT_SUPERSEDED.name())
           ? EventPublisher.FAILED : EventPublisher.REJECTED;
     };
   }
@@ -250,7 +285,28 @@ public final class IntakeService {
     database.jdbi().useHandle(h -> h.createUpdate("""
             INSERT INTO intake.refused_objects (bucket, object_key, code, reason)
             VALUES (:bucket, :key, :code, :reason)""")
-        .bind("bucket", event.bucket()).bind("key", event.key()).bind("code", code.name()).bind("reason", reason)
+        .bind("bucket", printable(event.bucket())).bind("key", printable(event.key())).bind("code", code.name())
+        .bind("reason", reason)
         .execute());
+  }
+
+  /**
+   * The text as it can be stored and shown: control characters (U+0000 to U+001F and U+007F)
+   * percent-encoded as in the event ({@code %00}), since PostgreSQL refuses a NUL in text and
+   * a terminal would act on the others; everything else, {@code %} included, unchanged.
+   */
+  static String printable(String text) {
+    if (text.chars().noneMatch(IntakeService::isControl)) return text;
+    StringBuilder out = new StringBuilder(text.length() + 8);
+    text.chars().forEach(c -> {
+      if (isControl(c)) out.append('%').append(Character.toUpperCase(Character.forDigit(c >> 4, 16)))
+          .append(Character.toUpperCase(Character.forDigit(c & 0xF, 16)));
+      else out.append((char) c);
+    });
+    return out.toString();
+  }
+
+  private static boolean isControl(int c) {
+    return c < 0x20 || c == 0x7F;
   }
 }

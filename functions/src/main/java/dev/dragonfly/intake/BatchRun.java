@@ -12,10 +12,12 @@ import java.math.RoundingMode;
 import java.security.DigestInputStream;
 import java.security.MessageDigest;
 import java.sql.Connection;
+import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.OffsetDateTime;
 import java.time.LocalDate;
 import java.util.ArrayList;
 import java.util.EnumMap;
@@ -146,20 +148,29 @@ final class BatchRun {
   }
 
   /**
-   * Bounds the load session on the server's side (README "Timing"): an idle transaction ends
-   * before anyone may take the batch over; no statement outlives the statement timeout; TCP
-   * keepalives and the user timeout end it when the worker's network stops answering. The
-   * session is named for the batch, so that a takeover can end exactly this one.
+   * Opens the load transaction and bounds it on the server's side (README "Timing"): an idle
+   * transaction ends before anyone may take the batch over; no statement outlives the statement
+   * timeout; TCP keepalives and the user timeout end it when the worker's network stops
+   * answering. The transaction is named for the batch and recorded on it, so that a takeover can
+   * end exactly this one. Every setting is local to the transaction: the connection goes back to
+   * a pool as it came (a pooled connection reused for other work keeps neither the name nor the
+   * timeouts), and a pooler that multiplexes transactions keeps the whole load on the backend
+   * whose pid is recorded.
    */
   private void prepare(Connection load) throws SQLException {
+    load.setAutoCommit(false);
+    int pid;
+    OffsetDateTime started;
     try (var ps = load.prepareStatement("""
-        SELECT set_config('idle_in_transaction_session_timeout', ?, false),
-               set_config('statement_timeout', ?, false),
-               set_config('tcp_keepalives_idle', ?, false),
-               set_config('tcp_keepalives_interval', ?, false),
-               set_config('tcp_keepalives_count', ?, false),
-               set_config('tcp_user_timeout', ?, false),
-               set_config('application_name', ?, false)""")) {
+        SELECT set_config('idle_in_transaction_session_timeout', ?, true),
+               set_config('statement_timeout', ?, true),
+               set_config('tcp_keepalives_idle', ?, true),
+               set_config('tcp_keepalives_interval', ?, true),
+               set_config('tcp_keepalives_count', ?, true),
+               set_config('tcp_user_timeout', ?, true),
+               set_config('application_name', ?, true),
+               pg_backend_pid() AS pid,
+               (SELECT backend_start FROM pg_stat_activity WHERE pid = pg_backend_pid()) AS started""")) {
       ps.setString(1, Long.toString(config.idleInTransactionTimeout().toMillis()));
       ps.setString(2, Long.toString(config.statementTimeout().toMillis()));
       ps.setString(3, Long.toString(TCP_KEEPALIVE_IDLE.toSeconds()));
@@ -167,11 +178,18 @@ final class BatchRun {
       ps.setString(5, Integer.toString(TCP_KEEPALIVE_COUNT));
       ps.setString(6, Long.toString(tcpUserTimeout().toMillis()));
       ps.setString(7, BatchStore.loadSessionName(claim.batchId()));
-      ps.execute();
+      try (ResultSet rs = ps.executeQuery()) {
+        rs.next();
+        pid = rs.getInt("pid");
+        started = rs.getObject("started", OffsetDateTime.class);
+      }
     }
-    // committed on its own, before the load's transaction: that one must not hold the batch row
-    if (!batches.recordLoadSession(load, claim)) throw new ClaimLostException(claim.batchId(), claim.attempt());
-    load.setAutoCommit(false);
+    // recorded by the control connection: the load's transaction must not hold the batch row
+    boolean recorded;
+    synchronized (control) {
+      recorded = batches.recordLoadSession(control, claim, pid, started);
+    }
+    if (!recorded) throw new ClaimLostException(claim.batchId(), claim.attempt());
   }
 
   /** Probes after 10 s of silence, every 5 s, 3 of them: a dead peer is found within 25 s. */
@@ -205,9 +223,9 @@ final class BatchRun {
     hooks.beforeContentCheck(claim.batchId());
     // a dry run asks too: its preview must match the real run
     Long original = sameContentCompleted(load);
-    if (original != null && !loader.rowsStillAsLoadedBy(original)) {
-      log.info("batch {} source={} has the content of completed batch {}, whose rows were changed since: "
-          + "loading it", claim.batchId(), ref.source(), original);
+    if (original != null && !loader.wouldChangeNothing()) {
+      log.info("batch {} source={} has the content of completed batch {}, but the table no longer holds all of "
+          + "it: loading it", claim.batchId(), ref.source(), original);
       original = null; // what the vendor sent last is what the table holds: a revert loads
     }
     hooks.afterContentCheck(claim.batchId());
@@ -227,6 +245,8 @@ final class BatchRun {
     hooks.beforeFinalize(claim.batchId());
     heartbeat.close();
     if (dryRun) load.rollback(); // a dry run writes nothing to the target, only its own batch row
+    long millis = elapsedMillis();
+    OutcomeDetails.record(load, claim, ignoredColumns(), millis);
     if (!batches.complete(load, claim, counts, sha256, bytesRead)) {
       load.rollback();
       throw new ClaimLostException(claim.batchId(), claim.attempt());
@@ -235,7 +255,7 @@ final class BatchRun {
     log.info("batch {} source={} sha256={} completed{}: total={} invalid={} inserted={} updated={} unchanged={}",
         claim.batchId(), ref.source(), sha256, dryRun ? " (dry run)" : "", counts.total(), counts.invalid(),
         counts.inserted(), counts.updated(), counts.unchanged());
-    return result(IntakeResult.COMPLETED, counts, null);
+    return result(IntakeResult.COMPLETED, counts, null, millis);
   }
 
   /** A later row repeating a case number of this chunk is a duplicate; earlier chunks are the loader's job. */
@@ -292,13 +312,17 @@ final class BatchRun {
   private IntakeResult duplicateOf(Connection load, long original) throws SQLException {
     load.rollback();
     boolean marked;
+    long millis = elapsedMillis();
     synchronized (control) {
+      OutcomeDetails.record(control, claim, ignoredColumns(), millis);
       marked = batches.markDuplicate(control, claim, original, sha256, bytesRead);
     }
     if (!marked) throw new ClaimLostException(claim.batchId(), claim.attempt());
     log.info("batch {} source={} sha256={} has the content of completed batch {}: nothing loaded",
         claim.batchId(), ref.source(), sha256, original);
-    return IntakeResult.duplicate(claim.batchId(), ref, dryRun, original, IntakeResult.COMPLETED, sha256, bytesRead);
+    return new IntakeResult(claim.batchId(), ref.source(), ref.key(), IntakeResult.DUPLICATE, dryRun, claim.attempt(),
+        0, 0, 0, 0, 0, 0, errorsByCodeName(), null, original, IntakeResult.COMPLETED, sha256, bytesRead, ignoredColumns(),
+        millis); // its row errors are in its errors CSV too
   }
 
   private String rateReason(BigDecimal rate) {
@@ -320,12 +344,14 @@ final class BatchRun {
     boolean rejected;
     pendingErrors.add(error);
     flushErrors();
+    long millis = elapsedMillis();
     synchronized (control) {
+      OutcomeDetails.record(control, claim, ignoredColumns(), millis);
       rejected = batches.reject(control, claim, reason, counts, sha256, bytesRead);
     }
     if (!rejected) throw new ClaimLostException(claim.batchId(), claim.attempt());
     log.info("batch {} source={} sha256={} rejected: {}", claim.batchId(), ref.source(), sha256, error.code());
-    return result(IntakeResult.FAILED, counts, reason);
+    return result(IntakeResult.FAILED, counts, reason, millis);
   }
 
   /** A function's deadline is near: give the batch back now rather than be killed holding it. */
@@ -375,14 +401,26 @@ final class BatchRun {
     return heldAfterFailure;
   }
 
-  private IntakeResult result(String status, BatchCounts counts, String reason) {
-    Map<String, Long> byCode = new LinkedHashMap<>();
-    errorsByCode.forEach((code, n) -> byCode.put(code.name(), n));
-    HeaderMapping h = header;
+  /** The result as delivered; its ignored columns and duration are on the batch row (OutcomeDetails) too. */
+  private IntakeResult result(String status, BatchCounts counts, String reason, long millis) {
     return new IntakeResult(claim.batchId(), ref.source(), ref.key(), status, dryRun, claim.attempt(),
         counts.total(), counts.valid(), counts.invalid(), counts.inserted(), counts.updated(), counts.unchanged(),
-        byCode, reason, null, null, sha256, bytesRead, h == null ? List.of() : h.ignoredColumns(),
-        TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startedNanos));
+        errorsByCodeName(), reason, null, null, sha256, bytesRead, ignoredColumns(), millis);
+  }
+
+  private Map<String, Long> errorsByCodeName() {
+    Map<String, Long> byCode = new LinkedHashMap<>();
+    errorsByCode.forEach((code, n) -> byCode.put(code.name(), n));
+    return byCode;
+  }
+
+  private List<String> ignoredColumns() {
+    HeaderMapping h = header;
+    return h == null ? List.of() : h.ignoredColumns();
+  }
+
+  private long elapsedMillis() {
+    return TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startedNanos);
   }
 
   // ---- the reader thread ----
@@ -445,9 +483,18 @@ final class BatchRun {
     throw new InterruptedException("batch abandoned");
   }
 
+  /**
+   * The next chunk, checking the deadline while waiting for it: a read that stalls (or trickles)
+   * must not keep the batch past the deadline; giving it back then closes the input under the
+   * reader.
+   */
   private Chunk take() throws IOException {
     try {
-      return chunks.take();
+      while (true) {
+        Chunk chunk = chunks.poll(100, TimeUnit.MILLISECONDS);
+        if (chunk != null) return chunk;
+        checkDeadline();
+      }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new IOException("interrupted while waiting for the file", e);

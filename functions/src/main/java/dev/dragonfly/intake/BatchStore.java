@@ -147,37 +147,42 @@ public final class BatchStore {
   /**
    * Ends the session the previous owner of {@code batchId} loaded with, and waits (up to
    * {@link #END_PREVIOUS_LOAD_WAIT}) until it is gone, so that its uncommitted rows and locks are
-   * too. Only that very session: same pid, same start, still named for this batch (a pooled
-   * connection reused for another batch is left alone). A refusal is logged, not fatal: the
+   * too. Only that very session: same pid, same start (where this role may see it), still in
+   * this batch's load transaction (the name is local to it: a pooled connection reused for
+   * other work is left alone). A refusal is logged, not fatal: the
    * load statement's own timeouts still end that session.
    */
   private void endPreviousLoad(Handle h, long batchId, int pid, OffsetDateTime backendStart) {
     try {
-      boolean ended = h.createQuery("""
-              SELECT coalesce(bool_and(pg_terminate_backend(pid, :waitMs)), false) FROM pg_stat_activity
-              WHERE pid = :pid AND backend_start = :start AND application_name = :name
-                AND pid <> pg_backend_pid()""")
+      // backend_start reads null for another role's session without pg_read_all_stats: the pid
+      // and the batch's name still identify it
+      Optional<Boolean> ended = h.createQuery("""
+              SELECT pg_terminate_backend(pid, :waitMs) FROM pg_stat_activity
+              WHERE pid = :pid AND application_name = :name AND pid <> pg_backend_pid()
+                AND (backend_start = :start OR backend_start IS NULL)""")
           .bind("pid", pid).bind("start", backendStart).bind("name", loadSessionName(batchId))
           .bind("waitMs", END_PREVIOUS_LOAD_WAIT.toMillis())
-          .mapTo(Boolean.class).one();
-      if (ended) log.info("batch {}: ended the previous owner's load session (pid {})", batchId, pid);
+          .mapTo(Boolean.class).findOne();
+      if (ended.isEmpty()) return; // that session is gone already
+      if (ended.get()) {
+        log.info("batch {}: ended the previous owner's load session (pid {})", batchId, pid);
+      } else {
+        log.warn("batch {}: the previous owner's load session (pid {}) did not end within {} s; this load may "
+            + "wait for it until its timeouts end it", batchId, pid, END_PREVIOUS_LOAD_WAIT.toSeconds());
+      }
     } catch (RuntimeException e) {
-      log.warn("batch {}: could not end the previous owner's load session (pid {}): {}", batchId, pid,
-          TransientFailures.describe(e));
+      log.warn("batch {}: could not end the previous owner's load session (pid {}): {}; run the workers as one "
+          + "database role or grant it pg_signal_backend", batchId, pid, TransientFailures.describe(e));
     }
   }
 
-  /** Records {@code load} as the session that loads the claimed batch; false when the claim was lost. */
-  boolean recordLoadSession(Connection load, Claim.Claimed claim) throws SQLException {
-    try (var ps = load.prepareStatement("""
-        UPDATE intake.batches
-        SET load_pid = pg_backend_pid(),
-            load_backend_start = (SELECT backend_start FROM pg_stat_activity WHERE pid = pg_backend_pid())
-        WHERE id = ? AND owner_token = ? AND status IN""" + PROCESSING)) {
-      ps.setLong(1, claim.batchId());
-      ps.setObject(2, claim.token());
-      return ps.executeUpdate() == 1;
-    }
+  /** Records the session (pid, start) that loads the claimed batch; false when the claim was lost. */
+  boolean recordLoadSession(Handle h, Claim.Claimed claim, int pid, OffsetDateTime backendStart) {
+    return h.createUpdate("""
+            UPDATE intake.batches SET load_pid = :pid, load_backend_start = :start
+            WHERE id = :id AND owner_token = :token AND status IN""" + PROCESSING)
+        .bind("pid", pid).bind("start", backendStart).bind("id", claim.batchId()).bind("token", claim.token())
+        .execute() == 1;
   }
 
   /** The batch that holds this object version (not a redelivery, not a dry run). */

@@ -21,7 +21,10 @@ public enum ErrorCode {
   FILE_TOO_LARGE(true),
   UNKNOWN_SOURCE(true),
   INVALID_KEY(true),
+  /** Not the vendor's doing: an event from a bucket other than the function's INTAKE_BUCKET (refused unread). */
+  WRONG_BUCKET(true),
   OBJECT_NOT_FOUND(true),
+  OBJECT_SUPERSEDED(true),
   ERROR_RATE_EXCEEDED(true);
 
   private final boolean rejectsFile;

@@ -90,6 +90,7 @@ public final class IntakePipeline {
       Claim.Claimed c = (Claim.Claimed) claim;
       String text = reason.code() + ": " + reason.message();
       RowErrors.append(control, c.batchId(), c.attempt(), List.of(reason));
+      OutcomeDetails.record(control, c, List.of(), 0);
       if (!batches.reject(control, c, text, BatchCounts.NONE, null, 0)) throw new ClaimLostException(c.batchId(), c.attempt());
       log.info("batch {} source={} rejected unread: {}", c.batchId(), ref.source(), reason.code());
       return new IntakeResult(c.batchId(), ref.source(), ref.key(), IntakeResult.FAILED, dryRun, c.attempt(), 0, 0, 0,
@@ -108,13 +109,14 @@ public final class IntakePipeline {
         .bind("id", batchId)
         .map((rs, ctx) -> Map.entry(rs.getString("code"), rs.getLong("n")))
         .forEach(e -> byCode.put(e.getKey(), e.getValue())));
-    long millis = b.startedAt() == null || b.finishedAt() == null ? 0
-        : Duration.between(b.startedAt(), b.finishedAt()).toMillis();
+    OutcomeDetails.Details details = database.jdbi().withHandle(h -> OutcomeDetails.find(h, batchId));
+    long millis = details.durationMillis().orElseGet(() -> b.startedAt() == null || b.finishedAt() == null ? 0
+        : Duration.between(b.startedAt(), b.finishedAt()).toMillis()); // decided before V10
     return new IntakeResult(b.id(), b.source(), b.objectKey(), b.status(), b.dryRun(), b.attempt(), zero(b.rowsTotal()),
         zero(b.rowsValid()), zero(b.rowsInvalid()), zero(b.rowsInserted()), zero(b.rowsUpdated()),
         zero(b.rowsUnchanged()), byCode, b.rejectionReason(), b.duplicateOf(),
         b.duplicateOf() == null ? null : batches.require(b.duplicateOf()).status(), b.contentSha256(),
-        zero(b.bytesRead()), List.of(), millis);
+        zero(b.bytesRead()), details.ignoredColumns(), millis);
   }
 
   private static long zero(Long n) {
@@ -156,7 +158,7 @@ public final class IntakePipeline {
     SourceProfile profile = profiles.require(ref.source());
     BigDecimal threshold = options.thresholdPercent().orElse(profile.errorThresholdPercent());
     try (Handle control = database.jdbi().open()) {
-      Optional<UUID> own = Optional.ofNullable(unreleased.get(ref));
+      Optional<UUID> own = options.dryRun() ? Optional.empty() : Optional.ofNullable(unreleased.get(ref));
       Claim claim = options.dryRun()
           ? batches.startDryRun(control, ref, threshold)
           : batches.claim(control, ref, threshold, config.staleAfter(), own);
@@ -182,7 +184,7 @@ public final class IntakePipeline {
         try {
           return run.run(opener);
         } catch (RuntimeException | Error e) {
-          if (run.heldAfterFailure()) unreleased.put(ref, c.token());
+          if (run.heldAfterFailure() && !dryRun) unreleased.put(ref, c.token());
           throw e;
         }
       } finally {

@@ -181,6 +181,22 @@ class DeliveryTest {
   }
 
   @Test
+  void contentDuplicateWhoseEventWasLostAfterTheCommitHasItOnTheRetryNotTheOriginalsOutbox() throws Exception {
+    IntakeHandler handler = handler();
+    invoke(handler, put(KEY, rows(10)));
+    String copy = put("incoming/judgments/march-copy.csv", rows(10));
+    sns.down(true);
+    assertThatThrownBy(() -> invoke(handler, copy)).isInstanceOf(RuntimeException.class);
+    sns.down(false);
+
+    invoke(handler, copy); // the retry: the copy's own outbox, not batch 1's (complete already), is delivered
+    assertThat(eventTypes()).containsExactly("batch.completed", "batch.duplicate");
+    var published = Json.MAPPER.readTree(sns.published().get(1).message()).path("batch");
+    assertThat(published.path("duplicate_of").asLong()).isEqualTo(1);
+    assertThat(published.path("batch_id").asLong()).isNotEqualTo(1);
+  }
+
+  @Test
   void functionNearItsTimeoutGivesTheBatchBackAndTheRetryCompletesIt() throws Exception {
     String event = put(KEY, rows(20));
     IntakeService service = service(new IntakePipeline(db, IntakeConfig.defaults(), Clock.systemUTC()));
@@ -242,5 +258,65 @@ class DeliveryTest {
     var summary = Json.MAPPER.readTree(s3.getObjectAsBytes(b -> b.bucket(BUCKET)
         .key("results/judgments/march.csv.1.summary.json")).asUtf8String());
     assertThat(summary.path("result").path("status").asText()).isEqualTo("completed");
+  }
+
+  @Test
+  void completedOutcomeDeliveredByARedeliveryOrAReDrive_equalsTheOriginalFieldByField() throws Exception {
+    assertRetriedOutcomesEqualTheOriginal(withIgnoredColumn(rows(20)), "batch.completed", 1);
+  }
+
+  @Test
+  void rejectedOutcomeDeliveredByARedeliveryOrAReDrive_equalsTheOriginalFieldByField() throws Exception {
+    assertRetriedOutcomesEqualTheOriginal(withIgnoredColumn(rows(5)), "batch.rejected", 1); // 1 bad row in 6
+  }
+
+  @Test
+  void contentDuplicateOutcomeDeliveredByARedeliveryOrAReDrive_equalsTheOriginalFieldByField() throws Exception {
+    String csv = withIgnoredColumn(rows(20));
+    invoke(handler(), put("incoming/judgments/first.csv", csv)); // batch 1 loads it; march.csv is batch 2
+    assertRetriedOutcomesEqualTheOriginal(csv, "batch.duplicate", 2);
+  }
+
+  /**
+   * Delivers the object's outcome, then twice more as a retry after a failure past the commit
+   * would (the event marked unpublished): by a redelivered event and by a re-drive message.
+   */
+  private void assertRetriedOutcomesEqualTheOriginal(String csv, String eventType, long batchId) throws Exception {
+    String event = put(KEY, csv);
+    IntakeHandler handler = handler();
+    int first = sns.published().size();
+    invoke(handler, event);
+    var original = Json.MAPPER.readTree(sns.published().get(first).message()).path("batch");
+    assertThat(original.path("batch_id").asLong()).isEqualTo(batchId);
+    assertThat(original.path("ignored_columns").toString()).isEqualTo("[\"Vendor Notes\"]");
+
+    forgetPublished(batchId);
+    invoke(handler, event);
+    forgetPublished(batchId);
+    invoke(handler, IntakeHandlerTest.fixture("sns-redrive.json").replace("__BATCH_ID__", Long.toString(batchId)));
+
+    assertThat(eventTypes().subList(first, eventTypes().size())).containsExactly(eventType, eventType, eventType);
+    for (int i = 1; i <= 2; i++) {
+      var retried = Json.MAPPER.readTree(sns.published().get(first + i).message()).path("batch");
+      List<String> fields = new ArrayList<>();
+      original.fieldNames().forEachRemaining(fields::add);
+      List<String> retriedFields = new ArrayList<>();
+      retried.fieldNames().forEachRemaining(retriedFields::add);
+      assertThat(retriedFields).isEqualTo(fields);
+      for (String field : fields) {
+        assertThat(retried.path(field)).as("%s of retried delivery %d", field, i).isEqualTo(original.path(field));
+      }
+    }
+  }
+
+  /** As a function killed after the commit and before it marked the outcome event published leaves the row. */
+  private void forgetPublished(long batchId) {
+    db.jdbi().useHandle(h -> h.execute("UPDATE intake.batches SET event_published_at = NULL WHERE id = ?", batchId));
+  }
+
+  /** The same file with one more column, which the judgments profile does not know and ignores. */
+  private static String withIgnoredColumn(String csv) {
+    return csv.lines().map(l -> l + (l.startsWith("case_number") ? ",Vendor Notes" : ",n/a"))
+        .reduce((a, b) -> a + "\n" + b).orElseThrow() + "\n";
   }
 }

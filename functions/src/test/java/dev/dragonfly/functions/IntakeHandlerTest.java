@@ -315,6 +315,41 @@ class IntakeHandlerTest {
   }
 
   @Test
+  void keyWithANulIsRefusedAndRecordedPercentEncoded_notRetriedIntoTheDeadLetterQueue() throws Exception {
+    String event = fixture("s3-put-nul-key.json", "0123456789abcdef0123456789abcdef"); // never read: no object needed
+
+    assertThat(invoke(event)).isEqualTo("{\"outcomes\":[\"skipped\"]}"); // no exception: Lambda does not retry
+
+    var refused = db.jdbi().withHandle(h -> h.createQuery("SELECT object_key, code FROM intake.refused_objects")
+        .map((rs, ctx) -> rs.getString("object_key") + " " + rs.getString("code")).list());
+    assertThat(refused).containsExactly("incoming/judgments/march%00.csv INVALID_KEY");
+    assertThat(target.count("SELECT count(*) FROM intake.batches")).isZero();
+  }
+
+  @Test
+  void eventFromAnotherBucketIsRefusedUnreadAndRecorded_notRetried() throws Exception {
+    String etag = put("incoming/judgments/march.csv", rows(1)); // the same key in the configured bucket
+    String event = fixture("s3-put.json", etag).replace("\"name\": \"" + BUCKET + "\"", "\"name\": \"vendor-other-bucket\"");
+
+    assertThat(invoke(event)).isEqualTo("{\"outcomes\":[\"skipped\"]}"); // no exception: Lambda does not retry
+
+    var refused = db.jdbi().withHandle(h -> h.createQuery("SELECT bucket, object_key, code, reason FROM intake.refused_objects")
+        .map((rs, ctx) -> List.of(rs.getString(1), rs.getString(2), rs.getString(3), rs.getString(4))).list());
+    assertThat(refused).containsExactly(List.of("vendor-other-bucket", "incoming/judgments/march.csv", "WRONG_BUCKET",
+        "the event is for bucket 'vendor-other-bucket', but this function ingests bucket '" + BUCKET + "' (INTAKE_BUCKET);"
+            + " nothing was read; point that bucket's notifications at its own intake function, or correct INTAKE_BUCKET"));
+    assertThat(target.count("SELECT count(*) FROM intake.batches")).isZero();
+    assertThat(keys("results/")).isEmpty();
+    assertThat(sns.published()).isEmpty();
+  }
+
+  @Test
+  void printableKeyPercentEncodesControlCharactersOnly() {
+    assertThat(IntakeService.printable("a\tb\u007fc\u0000%41 é")).isEqualTo("a%09b%7Fc%00%41 é");
+    assertThat(IntakeService.printable("incoming/judgments/March 2026.csv")).isEqualTo("incoming/judgments/March 2026.csv");
+  }
+
+  @Test
   void objectDeletedBeforeItIsReadIsAFailedBatchNotACrashLoop() throws Exception {
     String event = fixture("s3-put.json", put("incoming/judgments/march.csv", rows(2)));
     s3.deleteObject(b -> b.bucket(BUCKET).key("incoming/judgments/march.csv"));

@@ -163,13 +163,41 @@ class TakeoverTest {
       holder.begin(); // someone holds K-2's row: the merge's lock waits, and only the timeout ends the wait
       holder.createQuery("SELECT case_number FROM intake.judgments WHERE case_number = 'K-2' FOR UPDATE")
           .mapTo(String.class).one();
-      assertThatThrownBy(() -> slow.ingest(REF, stream(csv(row("K-2", "9.99"))), IngestOptions.DEFAULT))
-          .isInstanceOf(IntakeException.class);
+      CompletableFuture<IntakeResult> run = Races.async(() -> slow.ingest(REF, stream(csv(row("K-2", "9.99"))),
+          IngestOptions.DEFAULT));
+      assertThatThrownBy(() -> run.get(30, TimeUnit.SECONDS)).hasCauseInstanceOf(IntakeException.class);
       holder.rollback();
     }
     Batch after = target.batch(2);
     assertThat(after.status()).isEqualTo("uploaded"); // given back for a retry
     assertThat(after.lastError()).contains("57014").contains("statement timeout");
     assertThat(target.count("SELECT count(*) FROM intake.judgments WHERE last_batch_id = 2")).isZero();
+  }
+
+  @Test
+  void aPooledLoadConnectionGoesBackWithoutTheLoadsNameOrTimeouts() throws Exception {
+    Database pooled = Database.pooled(DatabaseUrl.parse(TestDatabase.jdbcUrl(db)));
+    IntakeResult r = new IntakePipeline(pooled, config, Clock.systemUTC())
+        .ingest(REF, stream(file("K-", 30)), IngestOptions.DEFAULT);
+    assertThat(r.status()).isEqualTo("completed");
+    // every connection of the pool, borrowed at once: none may be taken for this batch's load by a
+    // later takeover, nor cut by the load's idle or statement timeout while it does other work
+    List<java.sql.Connection> all = new ArrayList<>();
+    try {
+      for (int i = 0; i < 3; i++) all.add(pooled.connection());
+      for (java.sql.Connection c : all) {
+        try (var st = c.createStatement(); var rs = st.executeQuery(
+            "SELECT current_setting('application_name'), current_setting('statement_timeout'), "
+                + "current_setting('idle_in_transaction_session_timeout')")) {
+          rs.next();
+          assertThat(rs.getString(1)).isEqualTo("dragonfly-intake");
+          assertThat(rs.getString(2)).isEqualTo("0");
+          assertThat(rs.getString(3)).isEqualTo("0");
+        }
+      }
+    } finally {
+      for (java.sql.Connection c : all) c.close();
+      ((AutoCloseable) pooled.dataSource()).close();
+    }
   }
 }

@@ -110,4 +110,20 @@ class WhatTheVendorSentTest {
         stream(file("100.00")), IngestOptions.DEFAULT.withDryRun(true));
     assertThat(preview.duplicateOf()).isEqualTo(original.batchId());
   }
+
+  @Test
+  void theSameBytesLoadWhenTheyValidateDifferentlyNowThanWhenTheyFirstLoaded() {
+    String content = csv(row("D-1"), row("D-2").replace("2024-03-01", "2026-09-01")); // D-2 dated in the future
+    IngestOptions lenient = IngestOptions.DEFAULT.withThreshold(new BigDecimal("100"));
+    var june = new IntakePipeline(db, IntakeConfig.defaults(), Fixtures.CLOCK); // 2026-06-15
+    IntakeResult first = june.ingest(new ObjectRef("judgments", KEY, "v1"), stream(content), lenient);
+    assertThat(first.counts()).isEqualTo(new BatchCounts(2, 1, 1, 1, 0, 0));
+
+    var october = new IntakePipeline(db, IntakeConfig.defaults(),
+        java.time.Clock.fixed(java.time.Instant.parse("2026-10-01T12:00:00Z"), java.time.ZoneOffset.UTC));
+    IntakeResult again = october.ingest(new ObjectRef("judgments", KEY, "v2"), stream(content), lenient);
+    assertThat(again.status()).isEqualTo("completed"); // D-2 is no longer in the future: it loads
+    assertThat(again.counts()).isEqualTo(new BatchCounts(2, 2, 0, 1, 0, 1));
+    assertThat(target.judgments()).isEqualTo(2);
+  }
 }

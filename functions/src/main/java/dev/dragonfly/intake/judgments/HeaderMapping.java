@@ -6,6 +6,7 @@ import static dev.dragonfly.intake.ErrorCode.MALFORMED_CSV;
 import static dev.dragonfly.intake.ErrorCode.MISSING_REQUIRED_COLUMN;
 
 import dev.dragonfly.intake.FileRejectedException;
+import dev.dragonfly.intake.ShellQuote;
 import dev.dragonfly.intake.SourceProfile;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -67,8 +68,8 @@ public final class HeaderMapping {
       // the headers it did not recognise are exactly what an alias needs
       String unrecognised = ignored.isEmpty() ? "" : "; it has column" + (ignored.size() > 1 ? "s" : "") + " it does not "
           + "recognise: " + ignored.stream().map(c -> "'" + c + "'").collect(java.util.stream.Collectors.joining(", "))
-          + " (map one with an alias: sentinel source add NAME --alias '" + ignored.get(0).toLowerCase(Locale.ROOT)
-          + "=" + missing.get(0) + "')";
+          + " (map one with an alias: sentinel source add NAME --alias "
+          + ShellQuote.quote(ignored.get(0).toLowerCase(Locale.ROOT) + "=" + missing.get(0)) + ")";
       throw new FileRejectedException(MISSING_REQUIRED_COLUMN, 1L,
           "the header lacks required column" + (missing.size() > 1 ? "s " : " ") + String.join(", ", missing)
               + unrecognised + "; the first line must name the columns (aliases come from the source profile '"

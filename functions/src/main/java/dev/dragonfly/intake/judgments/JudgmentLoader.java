@@ -48,21 +48,14 @@ public final class JudgmentLoader {
   }
 
   /**
-   * Whether every row {@code originalBatchId} loaded or delivered unchanged still holds what it
-   * left there: no batch has overwritten one of them since (an overwrite keeps history, undone
-   * ones are marked reverted). Only then is a file with that batch's content skipped as a
-   * duplicate; a vendor reverting to an earlier file gets it loaded.
+   * Whether loading this batch's rows, as they stand (loaded in the open transaction or staged),
+   * would insert or update nothing: every valid row is in the table unchanged. Exact, whatever
+   * happened to the table since a batch of the same content: only then is a file of that content
+   * skipped as a duplicate. A vendor reverting to an earlier file gets it loaded.
    */
-  public boolean rowsStillAsLoadedBy(long originalBatchId) throws SQLException {
-    try (var ps = connection.prepareStatement(JudgmentSql.OVERWRITTEN_SINCE)) {
-      ps.setLong(1, originalBatchId);
-      ps.setLong(2, originalBatchId);
-      ps.setLong(3, originalBatchId);
-      try (ResultSet rs = ps.executeQuery()) {
-        rs.next();
-        return !rs.getBoolean(1);
-      }
-    }
+  public boolean wouldChangeNothing() throws SQLException {
+    Outcome o = preview();
+    return o.inserted() == 0 && o.updated() == 0;
   }
 
   /**

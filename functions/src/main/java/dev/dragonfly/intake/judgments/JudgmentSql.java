@@ -4,21 +4,6 @@ package dev.dragonfly.intake.judgments;
 final class JudgmentSql {
   private JudgmentSql() {}
 
-  /**
-   * Whether a batch overwrote, since batch ? completed, a row it loaded (history names it as the
-   * previous version) or one it delivered unchanged (history names the batch that had written
-   * that row, and the overwrite came later). Undone overwrites (reverted) do not count.
-   */
-  static final String OVERWRITTEN_SINCE = """
-      SELECT EXISTS (SELECT 1 FROM intake.judgment_history
-                     WHERE previous_batch_id = ? AND reverted_at IS NULL)
-          OR EXISTS (SELECT 1 FROM intake.judgment_history h
-                     JOIN intake.batches later ON later.id = h.batch_id
-                     WHERE h.reverted_at IS NULL
-                       AND h.previous_batch_id IN (SELECT previous_batch_id FROM intake.batch_redeliveries
-                                                   WHERE batch_id = ? AND reverted_at IS NULL)
-                       AND later.finished_at > (SELECT finished_at FROM intake.batches WHERE id = ?))""";
-
   static final String COPY_TARGET = """
       COPY intake.judgments (case_number, plaintiff_name, defendant_name, judgment_amount, judgment_date,
                              court, county, defendant_address, defendant_ssn_last4, defendant_email,

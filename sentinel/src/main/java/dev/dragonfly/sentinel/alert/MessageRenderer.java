@@ -179,12 +179,19 @@ final class MessageRenderer {
     return String.valueOf(v);
   }
 
-  /** The commands the findings name ({@code run 'sentinel …'}), else the check's usual next step. */
-  private static List<String> commands(String check, List<Entry> entries) {
+  /**
+   * The commands the findings name ({@code run 'sentinel …'}), else the check's usual next step.
+   * A finding's command is the last one in its summary: a check writes its own command after
+   * anything quoted from data (a sample row-error message, a last error), which may hold text
+   * a vendor chose, {@code 'sentinel …'} included.
+   */
+  static List<String> commands(String check, List<Entry> entries) {
     Set<String> commands = new LinkedHashSet<>();
     for (Entry e : entries) {
       Matcher m = QUOTED_COMMAND.matcher(e.incident().summary());
-      if (m.find()) commands.add(m.group(1));
+      String last = null;
+      while (m.find()) last = m.group(1);
+      if (last != null) commands.add(last);
       if (commands.size() == 3) break;
     }
     if (commands.isEmpty()) commands.add(switch (check) {
