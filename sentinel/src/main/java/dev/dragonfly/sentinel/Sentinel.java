@@ -21,6 +21,7 @@ import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.slf4j.MDC;
@@ -56,8 +57,8 @@ public final class Sentinel implements AutoCloseable {
   /** One run of a check: over when its code has returned, or when it was called off before it began. */
   private static final class Running {
     final Instant pass;
-    final java.util.concurrent.atomic.AtomicBoolean began = new java.util.concurrent.atomic.AtomicBoolean();
-    final java.util.concurrent.atomic.AtomicBoolean returned = new java.util.concurrent.atomic.AtomicBoolean();
+    final AtomicBoolean began = new AtomicBoolean();
+    final AtomicBoolean returned = new AtomicBoolean();
     Future<CheckResult> future;
 
     Running(Instant pass) {
