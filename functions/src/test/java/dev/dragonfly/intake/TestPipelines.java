@@ -33,17 +33,21 @@ public final class TestPipelines {
   /**
    * A pipeline that stops right after its claim until {@code resume} opens, with no heartbeat
    * of its own: a worker that is slow to start, never one that looks alive.
+   * Its leases are judged on {@code leases} (a test's clock); {@code claimed} is counted down once
+   * it holds its claim, so that a test waits for that state, not for a length of time.
    */
-  public static IntakePipeline pausedAfterClaim(Database db, IntakeConfig config, Clock clock,
+  public static IntakePipeline pausedAfterClaim(Database db, IntakeConfig config, Clock clock, DatabaseClock leases,
+                                                java.util.concurrent.CountDownLatch claimed,
                                                 java.util.concurrent.CountDownLatch resume) {
     return new IntakePipeline(db, config, clock, new IntakeHooks() {
       @Override public void afterClaim(long batchId) {
+        claimed.countDown();
         try {
           resume.await();
         } catch (InterruptedException e) {
           Thread.currentThread().interrupt();
         }
       }
-    }, new ManualHeartbeats());
+    }, new ManualHeartbeats(), leases);
   }
 }

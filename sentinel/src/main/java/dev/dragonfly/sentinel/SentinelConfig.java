@@ -24,7 +24,11 @@ import java.util.UUID;
  * @param databaseSecretArn DATABASE_SECRET_ARN: the Secrets Manager secret holding the database URL (AWS)
  * @param instance          SENTINEL_INSTANCE: this sentinel's name in the audit (default host/pid)
  * @param interval          SENTINEL_INTERVAL: time between passes (default 1m; {@code --interval} overrides)
- * @param checkTimeLimit    SENTINEL_CHECK_TIME_LIMIT: each check's limit (default 10s)
+ * @param checkTimeLimit    SENTINEL_CHECK_TIME_LIMIT: each check's limit (default 10s), also the statement_timeout and
+ *                          lock_timeout of the checks' database sessions, so that a check past its limit ends in the
+ *                          database too
+ * @param databasePoolSize  SENTINEL_DB_POOL_SIZE: the most database sessions the checks hold at once (default 5, one
+ *                          per check that reads the database); an in-process re-drive has connections of its own
  * @param httpPort          SENTINEL_HTTP_PORT: /healthz and /metrics of {@code --loop} (default 9464; 0 picks one)
  * @param pingUrl           SENTINEL_PING_URL: dead-man's switch pinged every pass (optional)
  * @param maxRedrives       SENTINEL_MAX_REDRIVES: re-drives of one stuck batch before it is failed (default 3)
@@ -34,7 +38,7 @@ import java.util.UUID;
  * @param alerts            where and how often findings are sent (Slack, the alerts SNS topic)
  */
 public record SentinelConfig(IntakeConfig intake, Optional<String> databaseSecretArn, String instance, Duration interval,
-                             Duration checkTimeLimit, int httpPort, Optional<URI> pingUrl, int maxRedrives,
+                             Duration checkTimeLimit, int databasePoolSize, int httpPort, Optional<URI> pingUrl, int maxRedrives,
                              int unknownPasses, Optional<String> eventsTopicArn, Optional<String> bucket,
                              ErrorSpike.Thresholds errorSpike, DatabaseCheck.Thresholds database,
                              LostEventsSettings lostEvents, PostgrestSettings postgrest, AlertSettings alerts) {
@@ -115,9 +119,16 @@ public record SentinelConfig(IntakeConfig intake, Optional<String> databaseSecre
     }
   }
 
+  /** One session for each check that reads the database, so that they run side by side without waiting. */
+  static final int DATABASE_POOL_SIZE_DEFAULT = 5;
+
   public SentinelConfig {
     requireNonNull(intake, "intake == null");
     requireNonNull(instance, "instance == null");
+    if (checkTimeLimit.isNegative() || checkTimeLimit.isZero()) {
+      throw new IllegalArgumentException("SENTINEL_CHECK_TIME_LIMIT must be more than 0: " + checkTimeLimit);
+    }
+    if (databasePoolSize < 1) throw new IllegalArgumentException("SENTINEL_DB_POOL_SIZE must be 1 or more: " + databasePoolSize);
     if (maxRedrives < 0) throw new IllegalArgumentException("SENTINEL_MAX_REDRIVES must be 0 or more: " + maxRedrives);
     if (unknownPasses < 1) throw new IllegalArgumentException("SENTINEL_UNKNOWN_PASSES must be 1 or more: " + unknownPasses);
     if (httpPort < 0 || httpPort > 65535) throw new IllegalArgumentException("SENTINEL_HTTP_PORT is not a port: " + httpPort);
@@ -132,6 +143,7 @@ public record SentinelConfig(IntakeConfig intake, Optional<String> databaseSecre
         e.text("SENTINEL_INSTANCE").orElseGet(() -> defaultInstance(env)),
         e.duration("SENTINEL_INTERVAL", Duration.ofMinutes(1)),
         e.duration("SENTINEL_CHECK_TIME_LIMIT", Duration.ofSeconds(10)),
+        e.integer("SENTINEL_DB_POOL_SIZE", DATABASE_POOL_SIZE_DEFAULT),
         e.integer("SENTINEL_HTTP_PORT", 9464),
         e.text("SENTINEL_PING_URL").map(u -> e.uri("SENTINEL_PING_URL", u)),
         e.integer("SENTINEL_MAX_REDRIVES", 3),
@@ -178,12 +190,12 @@ public record SentinelConfig(IntakeConfig intake, Optional<String> databaseSecre
   }
 
   public SentinelConfig withInterval(Duration interval) {
-    return new SentinelConfig(intake, databaseSecretArn, instance, interval, checkTimeLimit, httpPort, pingUrl,
+    return new SentinelConfig(intake, databaseSecretArn, instance, interval, checkTimeLimit, databasePoolSize, httpPort, pingUrl,
         maxRedrives, unknownPasses, eventsTopicArn, bucket, errorSpike, database, lostEvents, postgrest, alerts);
   }
 
   public SentinelConfig withHttpPort(int httpPort) {
-    return new SentinelConfig(intake, databaseSecretArn, instance, interval, checkTimeLimit, httpPort, pingUrl,
+    return new SentinelConfig(intake, databaseSecretArn, instance, interval, checkTimeLimit, databasePoolSize, httpPort, pingUrl,
         maxRedrives, unknownPasses, eventsTopicArn, bucket, errorSpike, database, lostEvents, postgrest, alerts);
   }
 

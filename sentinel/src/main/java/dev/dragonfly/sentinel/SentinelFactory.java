@@ -44,11 +44,13 @@ final class SentinelFactory {
 
   private SentinelFactory() {}
 
-  /** A sentinel and what it owns (a local re-driver runs on a thread of its own). */
-  record Built(Sentinel sentinel, Optional<LocalRedriver> localRedriver) implements AutoCloseable {
+  /** A sentinel and what it owns: its checks' pool of sessions, and a local re-driver (on a thread of its own). */
+  record Built(Sentinel sentinel, Optional<LocalRedriver> localRedriver, CheckConnections checkConnections)
+      implements AutoCloseable {
     @Override public void close() {
       sentinel.close();
       localRedriver.ifPresent(LocalRedriver::close);
+      checkConnections.close();
     }
   }
 
@@ -61,10 +63,17 @@ final class SentinelFactory {
     return build(config, db, clock, DatabaseClock.DATABASE, clients, sleeper);
   }
 
-  /** {@code leases}: the clock an in-process re-drive's leases are judged on; tests shift the database's. */
+  /**
+   * {@code db}: the process's own connections, which an in-process re-drive and the alerts use;
+   * the checks get a bounded pool over them with the check time limit as statement and lock
+   * timeout ({@link CheckConnections}). {@code leases}: the clock an in-process re-drive's leases
+   * are judged on; tests shift the database's.
+   */
   static Built build(SentinelConfig config, Database db, Clock clock, DatabaseClock leases, Clients clients,
                      Sleeper sleeper) {
     Audit audit = new Audit(config.instance());
+    CheckConnections pool = new CheckConnections(db.dataSource(), config.databasePoolSize(), config.checkTimeLimit());
+    Database checksDb = pool.database();
     Optional<LocalRedriver> local = Optional.empty();
     Redriver redriver;
     if (config.eventsTopicArn().isPresent() && clients.sns().isPresent()) {
@@ -74,15 +83,15 @@ final class SentinelFactory {
       local = Optional.of(r);
       redriver = r;
     }
-    SentinelState state = new SentinelState(db.jdbi());
+    SentinelState state = new SentinelState(checksDb.jdbi());
     SentinelConfig.LostEventsSettings lost = config.lostEvents();
     List<Check> checks = List.of(
-        new StuckBatches(db.jdbi(), config.intake().staleAfter(), config.maxRedrives(), redriver, audit),
-        new ErrorSpike(db.jdbi(), config.errorSpike()),
-        schemaCache(config, db, audit),
-        new LostEvents(db.jdbi(), clients.s3(), config.bucket(), new LostEvents.Limits(lost.age(), lost.pagesPerPass(),
+        new StuckBatches(checksDb.jdbi(), config.intake().staleAfter(), config.maxRedrives(), redriver, audit),
+        new ErrorSpike(checksDb.jdbi(), config.errorSpike()),
+        schemaCache(config, checksDb, audit),
+        new LostEvents(checksDb.jdbi(), clients.s3(), config.bucket(), new LostEvents.Limits(lost.age(), lost.pagesPerPass(),
             lost.pageSize(), LostEvents.HEALS_PER_PASS_DEFAULT), redriver, audit, state),
-        new DatabaseCheck(db.jdbi(), config.database()));
+        new DatabaseCheck(checksDb.jdbi(), config.database()));
     PassHistory history = new PassHistory(Optional.of(state));
     Check self = new SentinelSelf(history, config.interval(), config.unknownPasses());
     Optional<DeadMansSwitch> ping = config.pingUrl().map(DeadMansSwitch::new);
@@ -90,7 +99,7 @@ final class SentinelFactory {
     Map<String, java.time.Duration> limits = Map.of(SchemaCache.NAME, config.checkTimeLimit().plus(config.postgrest().reloadDeadline()));
     Alerts alerts = Alerts.create(config.alerts(), db.jdbi(), config.instance(), clients.slackToken(), clients.sns(), clock, sleeper);
     return new Built(new Sentinel(checks, self, config.checkTimeLimit(), limits, history, ping, config.instance(),
-        Optional.of(alerts)), local);
+        Optional.of(alerts)), local, pool);
   }
 
   /** The reload goes to POSTGREST_NOTIFY_DATABASE_URL (a direct connection) when set, else to the sentinel's database. */

@@ -47,8 +47,9 @@ public final class SentinelPassHandler implements RequestHandler<Map<String, Obj
 
   @Override public synchronized String handleRequest(Map<String, Object> scheduledEvent, Context context) {
     if (built == null) {
-      // A connection per query, not a pool: a pass every minute does not need one, and with the
-      // database unreachable each check fails on its own within the connect timeout.
+      // A connection per use for the pass's own work; the checks borrow from a small pool over it
+      // (SENTINEL_DB_POOL_SIZE, kept by the warm container) whose sessions end a statement at the
+      // check time limit. With the database unreachable each check fails within the connect timeout.
       database = Database.connect(DatabaseSecret.resolve(config.intake().databaseUrl(), config.databaseSecretArn()),
           CONNECT_TIMEOUT_SECONDS);
       built = SentinelFactory.build(config, database, clock, clients);

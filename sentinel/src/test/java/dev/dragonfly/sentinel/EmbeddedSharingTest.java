@@ -40,6 +40,11 @@ class EmbeddedSharingTest {
       loop.toHandle().destroy();
       out.lines().forEach(l -> seen.append(l).append('\n'));
       assertThat(loop.waitFor(60, TimeUnit.SECONDS)).isTrue();
+    } finally { // whatever failed above, the loop (and the server it started) must not outlive the test
+      if (loop.isAlive()) {
+        loop.toHandle().destroy();
+        if (!loop.waitFor(30, TimeUnit.SECONDS)) loop.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+      }
     }
     assertThat(seen.toString()).doesNotContain("cannot start the embedded PostgreSQL").doesNotContain("Exception");
   }

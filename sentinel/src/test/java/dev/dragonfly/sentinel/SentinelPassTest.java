@@ -53,6 +53,54 @@ class SentinelPassTest {
     }
   }
 
+  /**
+   * A check whose run stays in its "read" until {@code release} opens, deaf to interrupts as a
+   * JDBC read is; it counts how many of its runs are going at once.
+   */
+  static final class Deaf implements Check {
+    private final String name;
+    final CountDownLatch release = new CountDownLatch(1);
+    final java.util.concurrent.atomic.AtomicInteger running = new java.util.concurrent.atomic.AtomicInteger();
+    final java.util.concurrent.atomic.AtomicInteger mostAtOnce = new java.util.concurrent.atomic.AtomicInteger();
+
+    Deaf(String name) {
+      this.name = name;
+    }
+
+    @Override public String name() {
+      return name;
+    }
+
+    @Override public CheckResult run(Instant now) {
+      mostAtOnce.accumulateAndGet(running.incrementAndGet(), Math::max);
+      try {
+        while (true) {
+          try {
+            release.await();
+            return CheckResult.of(name, Status.OK, "answered at last");
+          } catch (InterruptedException ignored) {
+            // a blocked socket read does not notice an interrupt either
+          }
+        }
+      } finally {
+        running.decrementAndGet();
+      }
+    }
+  }
+
+  /** A pass over {@code checks} with the given limits, no database and no alerts: the timing of the pass alone. */
+  private static Sentinel timed(List<Check> checks, Map<String, Duration> limits) {
+    PassHistory history = new PassHistory(Optional.empty());
+    return new Sentinel(checks, new SentinelSelf(history, Duration.ofMinutes(1), 3), Duration.ofSeconds(5), limits,
+        history, Optional.empty(), "test-sentinel", Optional.empty());
+  }
+
+  private static long millisOf(Runnable pass) {
+    long started = System.nanoTime();
+    pass.run();
+    return (System.nanoTime() - started) / 1_000_000;
+  }
+
   private Sentinel sentinel(List<Check> checks, PassHistory history, Optional<DeadMansSwitch> ping) {
     return new Sentinel(checks, new SentinelSelf(history, Duration.ofMinutes(1), 3), Duration.ofSeconds(5),
         Map.of("hangs", Duration.ofMillis(300)), history, ping, "test-sentinel", Optional.empty());
@@ -84,6 +132,74 @@ class SentinelPassTest {
       assertThat(millis).as("the pass waited for the hanging check only as long as its limit").isLessThan(4000);
     } finally {
       never.countDown();
+    }
+  }
+
+  @Test
+  void aHangingCheckIsGivenUpOnAtItsLimitNotLater() {
+    var deaf = new Deaf("hangs");
+    try (Sentinel s = timed(List.of(deaf, new Scripted("fine")), Map.of("hangs", Duration.ofMillis(400)))) {
+      AtomicReference<Report> report = new AtomicReference<>();
+      long millis = millisOf(() -> report.set(s.runOnce(clock.instant())));
+
+      assertThat(report.get().check("hangs").summary()).isEqualTo("did not finish within 400 ms");
+      assertThat(report.get().check("fine").status()).isEqualTo(Status.OK);
+      assertThat(millis).as("a 400 ms limit").isBetween(400L, 799L);
+    } finally {
+      deaf.release.countDown();
+    }
+  }
+
+  @Test
+  void twoHangingChecksAreEachLimitedFromThePassStartSoThePassLastsTheLongerLimitNotTheirSum() {
+    var first = new Deaf("hangs");
+    var second = new Deaf("hangs-too");
+    try (Sentinel s = timed(List.of(first, second),
+        Map.of("hangs", Duration.ofMillis(400), "hangs-too", Duration.ofMillis(600)))) {
+      AtomicReference<Report> report = new AtomicReference<>();
+      long millis = millisOf(() -> report.set(s.runOnce(clock.instant())));
+
+      assertThat(report.get().check("hangs").summary()).isEqualTo("did not finish within 400 ms");
+      assertThat(report.get().check("hangs-too").summary()).isEqualTo("did not finish within 600 ms");
+      assertThat(millis).as("limits of 400 and 600 ms counted from the pass start (1000 ms if counted one after the other)")
+          .isBetween(600L, 999L);
+    } finally {
+      first.release.countDown();
+      second.release.countDown();
+    }
+  }
+
+  @Test
+  void aCheckStillRunningFromAnEarlierPassIsNotStartedAgainSoItsThreadsStayOneAndTheOthersStillRun() {
+    var deaf = new Deaf("hangs");
+    var fine = new Scripted("fine");
+    java.util.Set<Thread> before = Thread.getAllStackTraces().keySet();
+    try (Sentinel s = timed(List.of(deaf, fine), Map.of("hangs", Duration.ofMillis(100), "fine", Duration.ofMillis(2000)))) {
+      Instant first = clock.instant();
+      assertThat(s.runOnce(first).check("hangs").summary()).isEqualTo("did not finish within 100 ms");
+      for (int pass = 2; pass <= 20; pass++) {
+        clock.advance(Duration.ofMinutes(1));
+        Report report = s.runOnce(clock.instant());
+        assertThat(report.check("hangs").summary()).as("pass %d", pass).isEqualTo("still running since the pass at "
+            + first + ", which it did not finish within 100 ms; not started again");
+        assertThat(report.check("fine").status()).as("pass %d", pass).isEqualTo(Status.OK);
+      }
+      long checkThreads = Thread.getAllStackTraces().keySet().stream()
+          .filter(t -> !before.contains(t) && t.getName().equals("sentinel-check") && t.isAlive()).count();
+      assertThat(deaf.mostAtOnce.get()).as("runs of the hanging check at once").isEqualTo(1);
+      assertThat(checkThreads).as("check threads after 20 passes of 2 checks and self").isLessThanOrEqualTo(3);
+
+      deaf.release.countDown(); // its read returns at last: a later pass runs it again
+      while (deaf.running.get() > 0) Thread.onSpinWait();
+      String summary;
+      int passes = 0;
+      do { // its thread may still be between its return and being free when the next pass starts
+        clock.advance(Duration.ofMinutes(1));
+        summary = s.runOnce(clock.instant()).check("hangs").summary();
+      } while (summary.startsWith("still running") && ++passes < 3);
+      assertThat(summary).isEqualTo("answered at last");
+    } finally {
+      deaf.release.countDown();
     }
   }
 
@@ -120,6 +236,19 @@ class SentinelPassTest {
       assertThat(self.summary()).startsWith("no sentinel pass from " + lastPass + " to " + clock.instant() + " (17 min;");
       clock.advance(Duration.ofMinutes(1));
       assertThat(restarted.runOnce(clock.instant()).check("self").status()).isEqualTo(Status.OK);
+    }
+  }
+
+  @Test
+  void selfWarnsWhenThePreviousPassIsJustPastThreeIntervals() {
+    try (Sentinel s = sentinel(List.of(), history(), Optional.empty())) {
+      Instant lastPass = clock.instant();
+      s.runOnce(lastPass);
+      clock.advance(Duration.ofMinutes(3).plusSeconds(1));
+      CheckResult self = s.runOnce(clock.instant()).check("self");
+
+      assertThat(self.status()).isEqualTo(Status.WARNING);
+      assertThat(self.summary()).startsWith("no sentinel pass from " + lastPass + " to " + clock.instant() + " (3 min;");
     }
   }
 

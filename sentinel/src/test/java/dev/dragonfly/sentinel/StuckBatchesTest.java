@@ -230,16 +230,20 @@ class StuckBatchesTest {
     Path input = dir.resolve("slow.csv");
     Files.writeString(input, Fixtures.csv(Fixtures.row("C-1")));
     long id = processing(input.toString(), f.clock.instant());
+    var claimed = new java.util.concurrent.CountDownLatch(1);
     var resume = new java.util.concurrent.CountDownLatch(1);
+    // leases on the test's clock, so that the re-drive's own claim goes silent when the clock moves
     var pipeline = dev.dragonfly.intake.TestPipelines.pausedAfterClaim(f.db, dev.dragonfly.intake.IntakeConfig.defaults(),
-        f.clock, resume);
+        f.clock, f.clock, claimed, resume);
     try (var redriver = new dev.dragonfly.sentinel.heal.LocalRedriver(pipeline, java.util.Optional.empty(),
         java.util.Optional.empty())) {
       var check = new StuckBatches(f.db.jdbi(), Duration.ofSeconds(45), 3, redriver,
           new dev.dragonfly.sentinel.heal.Audit("test-sentinel"));
       f.clock.advance(Duration.ofSeconds(46));
       assertThat(check.run(f.clock.instant()).actions()).hasSize(1);
+      assertThat(claimed.await(30, java.util.concurrent.TimeUnit.SECONDS)).as("the re-drive claimed the batch").isTrue();
       f.clock.advance(Duration.ofMinutes(2)); // its claim's heartbeat is silent now too: it is still starting
+      assertThat(batch(id).status()).as("claimed by the re-drive, and silent").isEqualTo("staging");
       CheckResult second = check.run(f.clock.instant());
 
       assertThat(second.status()).isEqualTo(Status.OK);
