@@ -99,6 +99,22 @@ class PassCommandTest {
   }
 
   @Test
+  void aPassWhoseDatabaseCannotBeOpenedAtAllIsUnknownAndExitsThreeOnceOrInALoop(@TempDir Path dir) throws Exception {
+    Path notADirectory = Files.writeString(dir.resolve("home"), "a file where the embedded database would live");
+    for (String[] args : List.of(new String[] {"--json"}, new String[] {}, new String[] {"--loop", "--port", "0"})) {
+      Cli.Run r = Cli.run(Map.of("DRAGONFLY_HOME", notADirectory.toString(), "SENTINEL_INSTANCE", "cli-test"), args);
+      assertThat(r.exitCode()).as(String.join(" ", args) + ": " + r.err()).isEqualTo(3);
+      assertThat(r.err().lines()).as(String.join(" ", args)).singleElement().satisfies(l -> assertThat(l)
+          .startsWith("error: cannot reach the database (cannot start the embedded PostgreSQL in ")
+          .endsWith(", or set DATABASE_URL to use a server)"));
+      assertNoStackTrace(r);
+    }
+    Cli.Run malformed = Cli.run(Map.of("DATABASE_URL", "postgresql://nobody@/none"), "--json");
+    assertThat(malformed.exitCode()).as(malformed.err()).isEqualTo(3);
+    assertThat(malformed.err()).isEqualTo("error: DATABASE_URL has no host" + System.lineSeparator());
+  }
+
+  @Test
   void badUsageOfThePassExitsThreeWithOneClearLine() {
     Map<String[], String> mistakes = Map.of(
         new String[] {"--json", "--bogus"}, "error: unknown option '--bogus'",
