@@ -251,6 +251,32 @@ class StuckBatchesTest {
   }
 
   @Test
+  void aStuckDryRunIsAbandonedOnceAndNeverReDriven() {
+    long id = processing("incoming/judgments/dry-run/preview.csv", f.clock.instant());
+    f.db.jdbi().useHandle(h -> h.execute("UPDATE intake.batches SET dry_run = true WHERE id = ?", id));
+    try (SentinelFactory.Built sentinel = f.withTopic(Map.of(), sns)) {
+      f.clock.advance(Duration.ofSeconds(46));
+      CheckResult r = sentinel.sentinel().runOnce(f.clock.instant()).check(StuckBatches.NAME);
+
+      assertThat(r.status()).isEqualTo(Status.WARNING);
+      assertThat(r.summary()).isEqualTo("dry-run batch " + id + " abandoned (staging, attempt 1, heartbeat silent for 46 s)");
+      assertThat(r.actions()).singleElement().satisfies(a -> assertThat(a.action()).isEqualTo("abandon_dry_run"));
+      Batch abandoned = batch(id);
+      assertThat(abandoned.status()).isEqualTo("failed");
+      assertThat(abandoned.redrives()).isZero();
+      assertThat(abandoned.attempt()).isEqualTo(1);
+      assertThat(abandoned.rejectionReason()).isEqualTo("the dry run's worker stopped (staging, attempt 1, heartbeat silent "
+          + "for 46 s); run the dry run again");
+
+      f.clock.advance(Duration.ofMinutes(5));
+      assertThat(sentinel.sentinel().runOnce(f.clock.instant()).check(StuckBatches.NAME).status()).isEqualTo(Status.OK);
+    }
+    assertThat(sns.published()).as("no re-drive message").isEmpty();
+    assertThat(f.count("SELECT count(*) FROM intake.sentinel_audit WHERE action = 'abandon_dry_run'")).isEqualTo(1);
+    assertThat(f.count("SELECT count(*) FROM intake.sentinel_audit WHERE action = 'redrive'")).isZero();
+  }
+
+  @Test
   void aLiveWorkersBatchIsLeftAlone() {
     long id = processing("incoming/judgments/alive.csv", f.clock.instant());
     try (SentinelFactory.Built sentinel = f.withTopic(Map.of(), sns)) {
