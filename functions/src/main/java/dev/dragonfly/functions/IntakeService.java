@@ -155,8 +155,8 @@ public final class IntakeService {
           .applyMutation(versioned(event, HeadObjectRequest.Builder::versionId, HeadObjectRequest.Builder::ifMatch))
           .build());
     } catch (S3Exception e) {
-      if (!isGone(e)) throw e;
-      return pipeline.rejectUnread(ref, gone(), options.dryRun());
+      if (!ObjectGone.is(e)) throw e;
+      return pipeline.rejectUnread(ref, ObjectGone.error(), options.dryRun());
     }
     if (head.contentLength() > profile.maxFileBytes()) {
       return pipeline.rejectUnread(ref, new RowError(null, null, ErrorCode.FILE_TOO_LARGE, "the object is "
@@ -173,9 +173,9 @@ public final class IntakeService {
     try {
       return pipeline.ingest(ref, opener, options); // opened only once claimed
     } catch (RuntimeException e) {
-      if (!(e.getCause() instanceof S3Exception s3e && isGone(s3e))) throw e;
+      if (!(e.getCause() instanceof S3Exception s3e && ObjectGone.is(s3e))) throw e;
       // gone between the check and the read: the claim was given back; record the verdict
-      return pipeline.rejectUnread(ref, gone(), options.dryRun());
+      return pipeline.rejectUnread(ref, ObjectGone.error(), options.dryRun());
     }
   }
 
@@ -186,16 +186,6 @@ public final class IntakeService {
     if (version.startsWith("version:")) return b -> byVersion.apply(b, version.substring(8));
     if (version.length() > 5) return b -> byEtag.apply(b, "\"" + version.substring(5) + "\"");
     return b -> { };
-  }
-
-  /** Deleted (404), or replaced by a newer upload that will bring its own event (412). */
-  private static boolean isGone(S3Exception e) {
-    return e.statusCode() == 404 || e.statusCode() == 412;
-  }
-
-  private static RowError gone() {
-    return new RowError(null, null, ErrorCode.OBJECT_NOT_FOUND,
-        "the object was deleted or replaced before it could be read; upload it again if it should load");
   }
 
   private void report(IntakeKey key, ObjectRef ref, IntakeResult result) {
