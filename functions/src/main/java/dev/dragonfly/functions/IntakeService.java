@@ -163,8 +163,8 @@ public final class IntakeService {
           .applyMutation(versioned(event, HeadObjectRequest.Builder::versionId, HeadObjectRequest.Builder::ifMatch))
           .build());
     } catch (S3Exception e) {
-      if (!isGone(e)) throw e;
-      return pipeline.rejectUnread(ref, gone(), options.dryRun());
+      if (!ObjectGone.is(e)) throw e;
+      return pipeline.rejectUnread(ref, ObjectGone.error(), options.dryRun());
     }
     Optional<RowError> notCurrent = notCurrent(event);
     if (notCurrent.isPresent()) return pipeline.rejectUnread(ref, notCurrent.get(), options.dryRun());
@@ -184,9 +184,9 @@ public final class IntakeService {
     try {
       return pipeline.ingest(ref, opener, options); // opened only once claimed
     } catch (RuntimeException e) {
-      if (!(e.getCause() instanceof S3Exception s3e && isGone(s3e))) throw e;
+      if (!(e.getCause() instanceof S3Exception s3e && ObjectGone.is(s3e))) throw e;
       // gone between the check and the read: the claim was given back; record the verdict
-      return pipeline.rejectUnread(ref, gone(), options.dryRun());
+      return pipeline.rejectUnread(ref, ObjectGone.error(), options.dryRun());
     }
   }
 
@@ -212,24 +212,14 @@ public final class IntakeService {
       current = s3.headObject(HeadObjectRequest.builder().bucket(event.bucket()).key(event.key()).build());
     } catch (S3Exception e) {
       if (e.statusCode() != 404) throw e;
-      return Optional.of(gone());
+      return Optional.of(ObjectGone.error());
     }
-    if (Boolean.TRUE.equals(current.deleteMarker())) return Optional.of(gone());
+    if (Boolean.TRUE.equals(current.deleteMarker())) return Optional.of(ObjectGone.error());
     if (event.versionId().equals(current.versionId())) return Optional.empty();
     return Optional.of(new RowError(null, null, ErrorCode.OBJECT_SUPERSEDED, "a newer version of the object (version "
         + current.versionId() + ") was uploaded before this one (version " + event.versionId() + ") could be read;"
         + " the newer one is loaded from its own event and this one is not, so that it cannot overwrite it;"
         + " to load this content, upload it again"));
-  }
-
-  /** Deleted (404), or replaced by a newer upload that will bring its own event (412). */
-  private static boolean isGone(S3Exception e) {
-    return e.statusCode() == 404 || e.statusCode() == 412;
-  }
-
-  private static RowError gone() {
-    return new RowError(null, null, ErrorCode.OBJECT_NOT_FOUND,
-        "the object was deleted or replaced before it could be read; upload it again if it should load");
   }
 
   private void report(IntakeKey key, ObjectRef ref, IntakeResult result) {

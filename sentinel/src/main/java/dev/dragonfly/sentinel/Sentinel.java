@@ -114,8 +114,9 @@ public final class Sentinel implements AutoCloseable {
 
     Status status = Status.worst(results.stream().map(CheckResult::status).toList());
     history.record(now, results, instance);
-    String ping = deadMansSwitch.map(d -> d.ping(status)).orElse(null);
     AlertSummary alerted = alerts.map(a -> alert(a, results, now)).orElse(null);
+    // after the alerts: a pass whose alerts could not be recorded or sent pings /fail too
+    String ping = deadMansSwitch.map(d -> d.ping(status, PassTrouble.of(status, results, alerted))).orElse(null);
     Report report = new Report(Report.SCHEMA_VERSION, instance, now,
         TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started), status, results, ping, alerted);
     results.forEach(Sentinel::log);

@@ -109,13 +109,24 @@ public final class SentinelCli implements Callable<Integer> {
       code = commandLine(connector).execute(args);
     } catch (UserMistake e) {
       System.err.println(e.line());
-      code = ExitCodes.USAGE;
+      code = mistakeBeforeCommand(args);
     } catch (Exception e) {
       System.err.println("error: " + e.getMessage());
       code = ExitCodes.RUN_FAILED;
     }
+    RunPasses.mainExitCode = code;
     RunPasses.MAIN_DONE.countDown();
     if (!RunPasses.stoppedBySignal) System.exit(code); // on SIGTERM the JVM is already exiting
+  }
+
+  /**
+   * The exit code of a mistake found before any command ran (the environment, such as a
+   * malformed DATABASE_URL): for a pass 3, unknown, as Nagios expects of a check that could not
+   * run; for a command 2, bad usage.
+   */
+  static int mistakeBeforeCommand(String[] args) {
+    var commands = new CommandLine(new SentinelCli(null)).getSubcommands().keySet();
+    return java.util.Arrays.stream(args).anyMatch(commands::contains) ? ExitCodes.USAGE : ExitCodes.PASS_UNKNOWN;
   }
 
   /** The configured command line; tests call {@code execute} on it and read its out and err writers. */

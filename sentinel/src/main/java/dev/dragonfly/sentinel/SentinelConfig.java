@@ -154,7 +154,10 @@ public record SentinelConfig(IntakeConfig intake, Optional<String> databaseSecre
             e.duration("SENTINEL_ERROR_SPIKE_WINDOW", Duration.ofHours(1)),
             e.percent("SENTINEL_ERROR_SPIKE_WARNING_PERCENT", "10"),
             e.percent("SENTINEL_ERROR_SPIKE_CRITICAL_PERCENT", "50"),
-            e.integer("SENTINEL_ERROR_SPIKE_MIN_ROWS", 100)),
+            e.integer("SENTINEL_ERROR_SPIKE_MIN_ROWS", 100),
+            e.percent("SENTINEL_ERROR_SPIKE_REJECTED_FILES_PERCENT",
+                ErrorSpike.Thresholds.REJECTED_FILES_PERCENT_DEFAULT.toPlainString()),
+            e.integer("SENTINEL_ERROR_SPIKE_MIN_BATCHES", (int) ErrorSpike.Thresholds.MIN_BATCHES_DEFAULT)),
         new DatabaseCheck.Thresholds(
             e.integer("SENTINEL_DB_CONNECTIONS_WARNING_PERCENT", 80),
             e.integer("SENTINEL_DB_CONNECTIONS_CRITICAL_PERCENT", 95),

@@ -18,8 +18,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * {@code sentinel --loop}: a pass every interval until stopped, and an HTTP port with
- * {@code /healthz} (200 while passes run on time, 503 when the last one is older than three
- * intervals) and {@code /metrics}. A pass never ends the loop: what it could not see is
+ * {@code /healthz} (200 while passes run on time and report; 503 with the reason when the last
+ * one is older than three intervals, or was unknown or could not decide or deliver its alerts,
+ * see {@link PassTrouble}) and {@code /metrics}. A pass never ends the loop: what it could not see is
  * {@code unknown} in its report. {@link #stop} lets the current pass finish.
  */
 final class SentinelLoop implements AutoCloseable {
@@ -36,6 +37,8 @@ final class SentinelLoop implements AutoCloseable {
   private final Instant startedAt;
   private volatile Instant lastPassAt;
   private volatile String lastStatus = "none yet";
+  /** Why the last pass may have told nobody; null when it did its job. */
+  private volatile String lastTrouble;
 
   SentinelLoop(Supplier<Report> pass, Consumer<Report> print, Clock clock, Duration interval, int port) throws IOException {
     this.pass = pass;
@@ -62,9 +65,11 @@ final class SentinelLoop implements AutoCloseable {
           metrics.observe(report);
           lastPassAt = clock.instant();
           lastStatus = report.status().label();
+          lastTrouble = PassTrouble.of(report).orElse(null);
           print.accept(report);
         } catch (RuntimeException e) { // a bug in the pass itself: say so, keep watching
           log.error("sentinel pass failed: {}", e.toString(), e);
+          lastTrouble = "the pass failed (" + e + "); this is a bug: report it with the sentinel's log";
         }
         if (stopRequested.await(interval.toMillis(), TimeUnit.MILLISECONDS)) break;
       }
@@ -90,11 +95,13 @@ final class SentinelLoop implements AutoCloseable {
     Instant now = clock.instant();
     Instant reference = lastPassAt != null ? lastPassAt : startedAt;
     boolean onTime = Duration.between(reference, now).compareTo(interval.multipliedBy(3)) <= 0;
-    String body = (onTime ? "ok" : "late") + ": last pass " + (lastPassAt == null ? "none yet" : lastPassAt + " (" + lastStatus + ")")
-        + ", interval " + interval + "\n";
+    String trouble = lastTrouble;
+    String body = (!onTime ? "late" : trouble != null ? "failing" : "ok") + ": last pass "
+        + (lastPassAt == null ? "none yet" : lastPassAt + " (" + lastStatus + ")") + ", interval " + interval
+        + (trouble != null ? ": " + trouble : "") + "\n";
     byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
     exchange.getResponseHeaders().add("Content-Type", "text/plain; charset=utf-8");
-    exchange.sendResponseHeaders(onTime ? 200 : 503, bytes.length);
+    exchange.sendResponseHeaders(onTime && trouble == null ? 200 : 503, bytes.length);
     exchange.getResponseBody().write(bytes);
     exchange.close();
   }

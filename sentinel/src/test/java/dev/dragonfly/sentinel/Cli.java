@@ -28,7 +28,7 @@ final class Cli {
       int code = cli.execute(args);
       return new Run(code, out.toString(), err.toString());
     } catch (UserMistake e) { // as main reports a mistake found before any command runs (the environment)
-      return new Run(ExitCodes.USAGE, out.toString(), err + e.line() + System.lineSeparator());
+      return new Run(SentinelCli.mistakeBeforeCommand(args), out.toString(), err + e.line() + System.lineSeparator());
     } catch (IOException e) {
       throw new IllegalStateException(e);
     }

@@ -99,6 +99,22 @@ class PassCommandTest {
   }
 
   @Test
+  void aPassWhoseDatabaseCannotBeOpenedAtAllIsUnknownAndExitsThreeOnceOrInALoop(@TempDir Path dir) throws Exception {
+    Path notADirectory = Files.writeString(dir.resolve("home"), "a file where the embedded database would live");
+    for (String[] args : List.of(new String[] {"--json"}, new String[] {}, new String[] {"--loop", "--port", "0"})) {
+      Cli.Run r = Cli.run(Map.of("DRAGONFLY_HOME", notADirectory.toString(), "SENTINEL_INSTANCE", "cli-test"), args);
+      assertThat(r.exitCode()).as(String.join(" ", args) + ": " + r.err()).isEqualTo(3);
+      assertThat(r.err().lines()).as(String.join(" ", args)).singleElement().satisfies(l -> assertThat(l)
+          .startsWith("error: cannot reach the database (cannot start the embedded PostgreSQL in ")
+          .endsWith(", or set DATABASE_URL to use a server)"));
+      assertNoStackTrace(r);
+    }
+    Cli.Run malformed = Cli.run(Map.of("DATABASE_URL", "postgresql://nobody@/none"), "--json");
+    assertThat(malformed.exitCode()).as(malformed.err()).isEqualTo(3);
+    assertThat(malformed.err()).isEqualTo("error: DATABASE_URL has no host" + System.lineSeparator());
+  }
+
+  @Test
   void badUsageOfThePassExitsThreeWithOneClearLine() {
     Map<String[], String> mistakes = Map.of(
         new String[] {"--json", "--bogus"}, "error: unknown option '--bogus'",
@@ -180,6 +196,14 @@ class PassCommandTest {
           (2, 'judgments', 'incoming/judgments/dry-run/old.csv', 'v1', 'completed', true, 10, 2, 1, 1, 1, 0, 0,
            now() - interval '40 days', now() - interval '40 days'),
           (3, 'judgments', 'incoming/judgments/dry-run/new.csv', 'v1', 'completed', true, 10, 2, 1, 1, 0, 0, 0,
+           now() - interval '2 days', now() - interval '2 days'),
+          (4, 'judgments', 'incoming/judgments/dry-run/named.csv', 'v1', 'completed', true, 10, 2, 1, 1, 1, 0, 0,
+           now() - interval '40 days', now() - interval '40 days');
+        -- a recent dry run of the same content names batch 4: batch 4 must stay while it does
+        INSERT INTO intake.batches (id, source, object_key, object_version, status, dry_run, error_threshold_percent,
+                                    duplicate_of, created_at, finished_at)
+        OVERRIDING SYSTEM VALUE VALUES
+          (5, 'judgments', 'incoming/judgments/dry-run/named-again.csv', 'v1', 'duplicate', true, 10, 4,
            now() - interval '2 days', now() - interval '2 days');
         INSERT INTO intake.row_errors (batch_id, attempt, record_number, code, message, created_at) VALUES
           (1, 1, 2, 'INVALID_AMOUNT', 'old error', now() - interval '40 days'),
@@ -196,8 +220,8 @@ class PassCommandTest {
 
     Cli.Run deleted = run("cleanup", "--older-than", "30d", "--yes");
     assertThat(deleted.out()).startsWith("deleted 2 row error(s) and 1 dry-run batch(es) older than ");
-    assertThat(count("SELECT count(*) FROM intake.batches")).isEqualTo(2); // the loaded batch and the recent dry run
-    assertThat(count("SELECT count(*) FROM intake.batches WHERE id = 1")).isEqualTo(1);
+    assertThat(count("SELECT count(*) FROM intake.batches")).isEqualTo(4); // the loaded batch, the recent dry runs, the one named
+    assertThat(count("SELECT count(*) FROM intake.batches WHERE id IN (1, 3, 4, 5)")).isEqualTo(4);
     assertThat(count("SELECT count(*) FROM intake.row_errors")).isEqualTo(1);
     assertThat(count("SELECT count(*) FROM intake.sentinel_audit")).isEqualTo(1);
     assertThat(run("batch", "errors", "1").out()).isEqualTo("batch 1 had 1 invalid row(s), but their row errors "

@@ -23,10 +23,17 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
+import okhttp3.mockwebserver.Dispatcher;
+import okhttp3.mockwebserver.MockResponse;
+import okhttp3.mockwebserver.MockWebServer;
+import okhttp3.mockwebserver.RecordedRequest;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -46,6 +53,20 @@ class SentinelLoopTest {
       if (System.nanoTime() > deadline) throw new AssertionError("no pass " + what + " within 60 s: " + reports.size() + " passes");
       Thread.sleep(20);
     }
+  }
+
+  private static Database migrated(EmbeddedPostgres pg) {
+    Database db = Database.connect(DatabaseUrl.parse("postgresql://postgres@localhost:" + pg.getPort() + "/postgres"), 2);
+    db.migrate();
+    return db;
+  }
+
+  /** Ends every client session (the sentinel's included), then stops the server. */
+  private static void stop(Database db, EmbeddedPostgres pg) throws java.io.IOException {
+    db.jdbi().useHandle(h -> h.createQuery("""
+            SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
+            WHERE backend_type = 'client backend' AND pid <> pg_backend_pid()""").mapTo(Long.class).one());
+    pg.close();
   }
 
   @Test
@@ -88,8 +109,7 @@ class SentinelLoopTest {
       throws Exception {
     EmbeddedPostgres pg = EmbeddedPostgres.builder().setDataDirectory(data).setCleanDataDirectory(false).start();
     int port = pg.getPort();
-    Database db = Database.connect(DatabaseUrl.parse("postgresql://postgres@localhost:" + port + "/postgres"), 2);
-    db.migrate();
+    Database db = migrated(pg);
     Clock clock = Clock.systemUTC();
     SentinelConfig config = SentinelConfig.fromEnv(Map.of("SENTINEL_INSTANCE", "outage-test", "SENTINEL_UNKNOWN_PASSES", "100"));
     List<Report> reports = new CopyOnWriteArrayList<>();
@@ -104,10 +124,7 @@ class SentinelLoopTest {
       });
       await(reports, r -> r.status() == Status.OK, "ok");
 
-      db.jdbi().useHandle(h -> h.createQuery("""
-              SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
-              WHERE backend_type = 'client backend' AND pid <> pg_backend_pid()""").mapTo(Long.class).one());
-      pg.close();
+      stop(db, pg);
       int before = reports.size();
       await(reports, r -> reports.indexOf(r) >= before && r.check("database").status() == Status.UNKNOWN,
           "with the database unknown");
@@ -129,31 +146,135 @@ class SentinelLoopTest {
     }
   }
 
+  /**
+   * The signal lands while a pass runs: PostgREST's stand-in holds the pass's first request
+   * until the child said it got the stop, then answers. The pass must end and be printed, no
+   * pass may start after it, and the exit is 0 (not 143), which systemd counts as a clean stop.
+   */
   @Test
-  void sigtermStopsTheLoopAfterItsCurrentPass() throws Exception {
+  void sigtermWhileAPassRunsLetsThatPassFinishThenExitsZero() throws Exception {
     Database db = TestDatabase.fresh();
-    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-    ProcessBuilder pb = new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"),
-        SentinelCli.class.getName(), "--loop", "--interval", "200ms", "--port", "0");
-    pb.environment().put("DATABASE_URL", TestDatabase.jdbcUrl(db));
-    pb.environment().put("SENTINEL_INSTANCE", "sigterm-test");
-    pb.redirectErrorStream(true);
-    Process child = pb.start();
-    StringBuilder seen = new StringBuilder();
-    try (var out = new BufferedReader(new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8))) {
-      String line;
-      int passes = 0;
-      while ((line = out.readLine()) != null) {
-        seen.append(line).append('\n');
-        if (line.contains(" pass in ") && ++passes == 2) break;
+    CountDownLatch inPass = new CountDownLatch(1);
+    CountDownLatch signalled = new CountDownLatch(1);
+    try (MockWebServer postgrest = new MockWebServer()) {
+      postgrest.setDispatcher(new Dispatcher() {
+        @Override public MockResponse dispatch(RecordedRequest request) throws InterruptedException {
+          if (inPass.getCount() > 0) {
+            inPass.countDown();
+            if (!signalled.await(60, TimeUnit.SECONDS)) throw new AssertionError("the test never signalled the child");
+          }
+          return new MockResponse().setHeader("Content-Type", "application/json").setBody("{}");
+        }
+      });
+      postgrest.start();
+      String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+      ProcessBuilder pb = new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"),
+          SentinelCli.class.getName(), "--loop", "--interval", "200ms", "--port", "0");
+      pb.environment().put("DATABASE_URL", TestDatabase.jdbcUrl(db));
+      pb.environment().put("SENTINEL_INSTANCE", "sigterm-test");
+      pb.environment().put("SENTINEL_CHECK_TIME_LIMIT", "60s"); // the held pass ends by the answer, not by a limit
+      pb.environment().put("POSTGREST_URL", postgrest.url("/").toString());
+      pb.redirectErrorStream(true);
+      Process child = pb.start();
+      StringBuilder seen = new StringBuilder();
+      try (var out = new BufferedReader(new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8))) {
+        assertThat(inPass.await(60, TimeUnit.SECONDS)).as("the child's first pass asked PostgREST").isTrue();
+        child.toHandle().destroy(); // SIGTERM, while the pass waits for PostgREST
+        String line;
+        while ((line = out.readLine()) != null && !line.startsWith("sentinel: stop requested")) seen.append(line).append('\n');
+        assertThat(line).as(seen.toString()).startsWith("sentinel: stop requested; stopping after the current pass");
+        assertThat(seen.toString()).as("no pass ended before the signal").doesNotContain(" pass in ");
+        signalled.countDown(); // only now may the held pass go on
+        int afterSignal = seen.length();
+        out.lines().forEach(l -> seen.append(l).append('\n'));
+        assertThat(child.waitFor(60, TimeUnit.SECONDS)).isTrue();
+        String after = seen.substring(afterSignal);
+        assertThat(after.lines().filter(l -> l.contains(" pass in "))).as(seen.toString()).hasSize(1); // that pass, no other
+        assertThat(after).contains("sentinel stopped after its last pass").doesNotContain("Exception");
+        assertThat(child.exitValue()).as(seen.toString()).isZero();
+        assertThat(postgrest.getRequestCount()).as("PostgREST requests of the one pass").isPositive();
+      } finally {
+        signalled.countDown();
+        child.destroyForcibly();
       }
-      assertThat(passes).as(seen.toString()).isEqualTo(2);
-      child.toHandle().destroy(); // SIGTERM, leaving our end of its output open to read the rest
-      out.lines().forEach(l -> seen.append(l).append('\n'));
-      assertThat(child.waitFor(30, TimeUnit.SECONDS)).isTrue();
     }
-    assertThat(seen.toString()).contains("/healthz and /metrics on port").contains("sentinel stopped after its last pass")
-        .doesNotContain("Exception");
-    assertThat(child.exitValue()).isEqualTo(143); // 128 + SIGTERM, after the hooks ran
+  }
+
+  @Test
+  void aDatabaseOutageOfSeveralPassesPingsFailAndTurnsHealthzTo503SayingWhyThenBothRecover(@TempDir Path data)
+      throws Exception {
+    EmbeddedPostgres pg = EmbeddedPostgres.builder().setDataDirectory(data).setCleanDataDirectory(false).start();
+    int port = pg.getPort();
+    Database db = migrated(pg);
+    Clock clock = Clock.systemUTC();
+    BlockingQueue<Report> reports = new LinkedBlockingQueue<>();
+    try (MockWebServer deadMansSwitch = new MockWebServer()) {
+      deadMansSwitch.setDispatcher(new Dispatcher() {
+        @Override public MockResponse dispatch(RecordedRequest request) {
+          return new MockResponse().setBody("OK");
+        }
+      });
+      deadMansSwitch.start();
+      SentinelConfig config = SentinelConfig.fromEnv(Map.of("SENTINEL_INSTANCE", "outage-ping-test",
+          "SENTINEL_UNKNOWN_PASSES", "100", "SENTINEL_PING_URL", deadMansSwitch.url("/ping/abc").toString()));
+      try (SentinelFactory.Built built = SentinelFactory.build(config, db, clock, NO_AWS);
+           SentinelLoop loop = new SentinelLoop(() -> built.sentinel().runOnce(new PassClock(db, clock)
+               .now(PassPreparation.migrate(db))), reports::add, clock, Duration.ofMillis(500), 0)) { // late only after 1.5 s
+        CompletableFuture<Void> running = Races.async(() -> {
+          loop.run();
+          return null;
+        });
+        Report up = next(reports, deadMansSwitch);
+        assertThat(up.status()).isEqualTo(Status.OK);
+        assertThat(up.deadMansSwitch()).isEqualTo("pinged");
+        assertThat(lastPing).isEqualTo("/ping/abc");
+        HttpResponse<String> before = get(loop.port(), "/healthz");
+        assertThat(before.statusCode()).as(before.body()).isEqualTo(200);
+
+        stop(db, pg);
+        Report down = next(reports, deadMansSwitch);
+        while (down.check("database").status() != Status.UNKNOWN) down = next(reports, deadMansSwitch); // the pass running at the stop
+        for (int pass = 1; pass <= 5; pass++) {
+          assertThat(down.status()).as("pass %d of the outage", pass).isEqualTo(Status.UNKNOWN);
+          assertThat(lastPing).as("pass %d of the outage", pass).isEqualTo("/ping/abc/fail");
+          assertThat(down.deadMansSwitch()).startsWith("pinged /fail (the pass is unknown (stuck_batches: ")
+              .contains("alerts not decided: ").endsWith("; run 'sentinel doctor', and see runbooks/sentinel-self.md)");
+          HttpResponse<String> healthz = get(loop.port(), "/healthz");
+          assertThat(healthz.statusCode()).isEqualTo(503);
+          assertThat(healthz.body()).startsWith("failing: last pass ").contains("(unknown), interval PT0.5S: the pass is unknown (")
+              .contains("database: ").contains("alerts not decided: ").contains("run 'sentinel doctor'");
+          down = next(reports, deadMansSwitch);
+        }
+        assertThat(running).isNotDone();
+
+        pg = EmbeddedPostgres.builder().setDataDirectory(data).setCleanDataDirectory(false).setPort(port).start();
+        Report back = down;
+        while (PassTrouble.of(back).isPresent()) back = next(reports, deadMansSwitch);
+        assertThat(back.check("database").status()).isEqualTo(Status.OK);
+        assertThat(back.deadMansSwitch()).isEqualTo("pinged");
+        assertThat(lastPing).isEqualTo("/ping/abc");
+        HttpResponse<String> healthy = get(loop.port(), "/healthz");
+        assertThat(healthy.statusCode()).as(healthy.body()).isEqualTo(200);
+        assertThat(healthy.body()).startsWith("ok: last pass ");
+
+        assertThat(loop.stop(Duration.ofSeconds(10))).isTrue();
+        running.get(10, TimeUnit.SECONDS);
+      }
+    } finally {
+      pg.close();
+    }
+  }
+
+  /** The path of the dead-man's switch request of the pass {@link #next} returned last. */
+  private String lastPing;
+
+  /** The next pass's report, and the one ping it sent (a pass pings before its report is handed over). */
+  private Report next(BlockingQueue<Report> reports, MockWebServer deadMansSwitch) throws InterruptedException {
+    Report r = reports.poll(60, TimeUnit.SECONDS);
+    if (r == null) throw new AssertionError("no pass within 60 s");
+    RecordedRequest ping = deadMansSwitch.takeRequest(10, TimeUnit.SECONDS);
+    if (ping == null) throw new AssertionError("the pass of " + r.startedAt() + " did not ping");
+    lastPing = ping.getPath();
+    return r;
   }
 }

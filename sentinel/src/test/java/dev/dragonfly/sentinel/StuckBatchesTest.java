@@ -1,5 +1,9 @@
 package dev.dragonfly.sentinel;
 
+import dev.dragonfly.functions.LocalS3;
+import dev.dragonfly.sentinel.alert.Sleeper;
+import java.util.Optional;
+import software.amazon.awssdk.services.s3.S3Client;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -252,6 +256,68 @@ class StuckBatchesTest {
       redriver.awaitQueued(Duration.ofSeconds(30));
     }
     assertThat(batch(id).status()).isEqualTo("completed");
+  }
+
+  /**
+   * As the ingest function records a deleted object (OBJECT_NOT_FOUND, once, no page), so does
+   * the in-process re-drive: not given back, re-driven three times and force-failed CRITICAL.
+   */
+  @Test
+  void anInProcessReDriveOfADeletedS3ObjectFailsTheBatchOnceAsObjectNotFound() throws Exception {
+    long id = processing("incoming/judgments/deleted.csv", f.clock.instant());
+    try (LocalS3 local = new LocalS3(); S3Client s3 = local.client()) {
+      s3.createBucket(b -> b.bucket("intake")); // the object was deleted from it after the claim
+      try (SentinelFactory.Built sentinel = SentinelFactory.build(f.config(Map.of("INTAKE_BUCKET", "intake")), f.db, f.clock,
+          f.clock, new SentinelFactory.Clients(Optional.of(s3), Optional.empty()), Sleeper.REAL)) {
+        f.clock.advance(Duration.ofSeconds(46));
+        CheckResult first = sentinel.sentinel().runOnce(f.clock.instant()).check(StuckBatches.NAME);
+        assertThat(first.status()).isEqualTo(Status.WARNING);
+        assertThat(first.summary()).contains("batch " + id + " re-driven");
+        sentinel.localRedriver().orElseThrow().awaitQueued(Duration.ofSeconds(60));
+
+        Batch failed = batch(id);
+        assertThat(failed.status()).isEqualTo("failed");
+        assertThat(failed.rejectionReason()).isEqualTo("OBJECT_NOT_FOUND: the object was deleted or replaced before it "
+            + "could be read; upload it again if it should load");
+        assertThat(failed.redrives()).isEqualTo(1);
+        for (int pass = 0; pass < 4; pass++) {
+          f.clock.advance(Duration.ofMinutes(1));
+          CheckResult later = sentinel.sentinel().runOnce(f.clock.instant()).check(StuckBatches.NAME);
+          assertThat(later.status()).as(later.summary()).isEqualTo(Status.OK);
+        }
+      }
+    }
+    assertThat(batch(id).status()).isEqualTo("failed");
+    assertThat(f.count("SELECT count(*) FROM intake.row_errors WHERE batch_id = ? AND code = 'OBJECT_NOT_FOUND'", id))
+        .isEqualTo(1);
+    assertThat(f.count("SELECT count(*) FROM intake.sentinel_audit WHERE action = 'redrive'")).isEqualTo(1);
+    assertThat(f.count("SELECT count(*) FROM intake.sentinel_audit WHERE action = 'force_fail'")).isZero();
+  }
+
+  @Test
+  void aStuckDryRunIsAbandonedOnceAndNeverReDriven() {
+    long id = processing("incoming/judgments/dry-run/preview.csv", f.clock.instant());
+    f.db.jdbi().useHandle(h -> h.execute("UPDATE intake.batches SET dry_run = true WHERE id = ?", id));
+    try (SentinelFactory.Built sentinel = f.withTopic(Map.of(), sns)) {
+      f.clock.advance(Duration.ofSeconds(46));
+      CheckResult r = sentinel.sentinel().runOnce(f.clock.instant()).check(StuckBatches.NAME);
+
+      assertThat(r.status()).isEqualTo(Status.WARNING);
+      assertThat(r.summary()).isEqualTo("dry-run batch " + id + " abandoned (staging, attempt 1, heartbeat silent for 46 s)");
+      assertThat(r.actions()).singleElement().satisfies(a -> assertThat(a.action()).isEqualTo("abandon_dry_run"));
+      Batch abandoned = batch(id);
+      assertThat(abandoned.status()).isEqualTo("failed");
+      assertThat(abandoned.redrives()).isZero();
+      assertThat(abandoned.attempt()).isEqualTo(1);
+      assertThat(abandoned.rejectionReason()).isEqualTo("the dry run's worker stopped (staging, attempt 1, heartbeat silent "
+          + "for 46 s); run the dry run again");
+
+      f.clock.advance(Duration.ofMinutes(5));
+      assertThat(sentinel.sentinel().runOnce(f.clock.instant()).check(StuckBatches.NAME).status()).isEqualTo(Status.OK);
+    }
+    assertThat(sns.published()).as("no re-drive message").isEmpty();
+    assertThat(f.count("SELECT count(*) FROM intake.sentinel_audit WHERE action = 'abandon_dry_run'")).isEqualTo(1);
+    assertThat(f.count("SELECT count(*) FROM intake.sentinel_audit WHERE action = 'redrive'")).isZero();
   }
 
   @Test

@@ -1,6 +1,7 @@
 package dev.dragonfly.sentinel.heal;
 
 import dev.dragonfly.functions.GzipInput;
+import dev.dragonfly.functions.ObjectGone;
 import dev.dragonfly.intake.Batch;
 import dev.dragonfly.intake.IngestOptions;
 import dev.dragonfly.intake.IntakePipeline;
@@ -27,7 +28,9 @@ import software.amazon.awssdk.services.s3.S3Client;
  * The local path, with no events topic: runs the pipeline on the batch's object in this
  * process, as {@code batch reingest} does, on one background thread so that a long file never
  * holds up a pass. The object is a local file (a batch loaded by {@code sentinel ingest}) or,
- * when a bucket is configured, the S3 object version the batch names. Results and outcome
+ * when a bucket is configured, the S3 object version the batch names; an object deleted or
+ * replaced since fails the batch once with {@code OBJECT_NOT_FOUND}, as the ingest function
+ * does ({@link ObjectGone}). Results and outcome
  * events are the function's work and are not written here: the batch row holds the outcome.
  */
 public final class LocalRedriver implements Redriver, AutoCloseable {
@@ -71,7 +74,14 @@ public final class LocalRedriver implements Redriver, AutoCloseable {
     inFlight.add(batch.id());
     last.set(runner.submit(() -> {
       try {
-        IntakeResult result = pipeline.retryingTransientFailures(() -> pipeline.ingest(ref, opener, IngestOptions.DEFAULT));
+        IntakeResult result;
+        try {
+          result = pipeline.retryingTransientFailures(() -> pipeline.ingest(ref, opener, IngestOptions.DEFAULT));
+        } catch (RuntimeException e) {
+          if (localFile(batch).isPresent() || !ObjectGone.causedBy(e)) throw e;
+          // as the ingest function records it: failed once, OBJECT_NOT_FOUND, not re-driven until force-failed
+          result = pipeline.rejectUnread(ref, ObjectGone.error(), false);
+        }
         log.info("re-drive of batch {} in process: {}", batch.id(), result.oneLine());
       } catch (RuntimeException e) {
         // the batch was given back or its heartbeat goes stale: the next pass sees it again
