@@ -134,7 +134,10 @@ public final class Alerts implements AutoCloseable {
     if (slackChanged || !round.parked().isEmpty()) {
       // Slack's state changed or alerts were parked: say so now (to SNS), not a pass later.
       try {
-        Decided aboutAlerting = jdbi.inTransaction(h -> decide(h, List.of(alerting(h, now).result()), now));
+        Decided aboutAlerting = jdbi.inTransaction(h -> {
+          Alerting after = alerting(h, now);
+          return decide(h, List.of(after.result()), now).with(after, 0);
+        });
         decided = decided.and(aboutAlerting);
         Deliverer.Round again = deliver(problems);
         sent += again.sent();
@@ -199,14 +202,14 @@ public final class Alerts implements AutoCloseable {
       return new Decided(open, announced, alerting, pending);
     }
 
-    /** This pass's decisions and a later round's of the same pass: the later state of an incident wins. */
+    /** This pass's decisions and a later round's of the same pass: the later state of an incident, and of alerting, wins. */
     Decided and(Decided later) {
       Map<Long, AlertSummary.OpenIncident> byId = new LinkedHashMap<>();
       open.forEach(i -> byId.put(i.id(), i));
       later.open.forEach(i -> byId.put(i.id(), i));
       List<Long> stillOpen = later.open.stream().map(AlertSummary.OpenIncident::id).toList();
       byId.values().removeIf(i -> i.check().equals(ALERTING) && !stillOpen.contains(i.id()));
-      return new Decided(List.copyOf(byId.values()), announced + later.announced, alerting, pending);
+      return new Decided(List.copyOf(byId.values()), announced + later.announced, later.alerting, pending);
     }
   }
 
