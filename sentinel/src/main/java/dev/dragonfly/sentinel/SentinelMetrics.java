@@ -32,6 +32,11 @@ final class SentinelMetrics {
       .help("Alert messages Slack or SNS took").register(registry);
   private final Gauge problems = Gauge.builder().name("sentinel_alert_problems")
       .help("Problems deciding or delivering alerts in the last pass (a refused token, the database)").register(registry);
+  private final Gauge parked = Gauge.builder().name("sentinel_alert_outbox_parked")
+      .help("Alerts parked in the last hour: Slack or SNS refused them as such, they will not be sent (runbooks/alerts.md)")
+      .register(registry);
+  private final Gauge heldBack = Gauge.builder().name("sentinel_alert_routes_held_back")
+      .help("Alert destinations whose alerts wait behind one that cannot be sent yet, after the last pass").register(registry);
 
   PrometheusRegistry registry() {
     return registry;
@@ -51,6 +56,8 @@ final class SentinelMetrics {
       pending.set(report.alerts().pending());
       sent.inc(report.alerts().sent());
       problems.set(report.alerts().problems().size());
+      parked.set(report.alerts().parked());
+      heldBack.set(report.alerts().heldBack().size());
     }
   }
 }

@@ -116,6 +116,22 @@ class AlertIncidentTest {
   }
 
   @Test
+  void aSkippedOrUnknownCheckNeitherResolvesNorChangesItsOwnIncidents() {
+    try (Alerts alerts = f.alerts(f.botEnv())) {
+      f.pass(alerts, stuck(true));
+      for (int i = 0; i < 3; i++) {
+        f.clock.advance(Duration.ofMinutes(1));
+        f.pass(alerts, result("stuck_batches", Status.SKIPPED));
+        f.clock.advance(Duration.ofMinutes(1));
+        f.pass(alerts, result("stuck_batches", Status.UNKNOWN));
+      }
+    }
+    assertThat(f.count("SELECT count(*) FROM intake.alert_incidents WHERE status = 'open' AND ok_passes = 0")).isEqualTo(1);
+    assertThat(f.slack.updates()).isZero();
+    assertThat(f.slack.replies()).isZero();
+  }
+
+  @Test
   void aSilencedSubjectIsRecordedAndReportedButNotSentUntilItsSilenceExpires() {
     long id = new Silences(f.db.jdbi()).add("stuck_batches", Optional.of("batch 8"), Duration.ofHours(2), "vendor re-sending",
         "test", f.clock.instant());

@@ -292,10 +292,10 @@ class SentinelCliTest {
   void doctorReportsPendingMigrationsThenHealth() {
     Cli.Run before = run("doctor");
     assertThat(before.exitCode()).isEqualTo(ExitCodes.UNHEALTHY);
-    assertThat(before.out()).contains("FAIL migrations: 10 pending").contains("run 'sentinel migrate'");
+    assertThat(before.out()).contains("FAIL migrations: 11 pending").contains("run 'sentinel migrate'");
 
     Cli.Run migrate = run("migrate");
-    assertThat(migrate.out()).isEqualTo("applied 10 migration(s); schema is at version 10" + System.lineSeparator());
+    assertThat(migrate.out()).isEqualTo("applied 11 migration(s); schema is at version 11" + System.lineSeparator());
 
     Cli.Run after = run("doctor");
     assertThat(after.exitCode()).isZero();

@@ -221,21 +221,37 @@ class SentinelPassTest {
   }
 
   @Test
-  void selfWarnsWhenThePreviousPassIsOlderThanThreeIntervalsSayingFromWhenToWhenEvenAfterARestart() {
+  void selfWarnsWhenItsOwnPreviousPassIsMoreThanThreeIntervalsOldSayingFromWhenToWhen() {
     try (Sentinel s = sentinel(List.of(), history(), Optional.empty())) {
       s.runOnce(clock.instant());
       clock.advance(Duration.ofMinutes(3)); // exactly three intervals: on time
       assertThat(s.runOnce(clock.instant()).check("self").status()).isEqualTo(Status.OK);
+      Instant lastPass = clock.instant();
+      clock.advance(Duration.ofMinutes(3).plusSeconds(1));
+      CheckResult self = s.runOnce(clock.instant()).check("self");
+
+      assertThat(self.status()).isEqualTo(Status.WARNING);
+      assertThat(self.summary()).isEqualTo("no sentinel pass from " + lastPass + " to " + clock.instant() + " (3 min; "
+          + "passes are due every 60 s): this sentinel was running but did not pass (a pass hung, or it was paused)");
+      clock.advance(Duration.ofMinutes(1));
+      assertThat(s.runOnce(clock.instant()).check("self").status()).isEqualTo(Status.OK);
+    }
+  }
+
+  @Test
+  void aSentinelStartingLongAfterTheLastPassDoesNotReportItsStartAsAGap() {
+    try (Sentinel s = sentinel(List.of(), history(), Optional.empty())) {
+      s.runOnce(clock.instant());
     }
     Instant lastPass = clock.instant();
     clock.advance(Duration.ofMinutes(17));
-    try (Sentinel restarted = sentinel(List.of(), history(), Optional.empty())) { // a new process: history from the database
+    try (Sentinel restarted = sentinel(List.of(), history(), Optional.empty())) { // a new process: a deploy, a restart
       CheckResult self = restarted.runOnce(clock.instant()).check("self");
 
-      assertThat(self.status()).isEqualTo(Status.WARNING);
-      assertThat(self.summary()).startsWith("no sentinel pass from " + lastPass + " to " + clock.instant() + " (17 min;");
-      clock.advance(Duration.ofMinutes(1));
-      assertThat(restarted.runOnce(clock.instant()).check("self").status()).isEqualTo(Status.OK);
+      assertThat(self.status()).isEqualTo(Status.OK);
+      assertThat(self.details()).containsEntry("last_pass_before_this_sentinel_started", lastPass + " by test-sentinel");
+      clock.advance(Duration.ofMinutes(4)); // its own passes count from its first
+      assertThat(restarted.runOnce(clock.instant()).check("self").status()).isEqualTo(Status.WARNING);
     }
   }
 

@@ -13,6 +13,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.BiPredicate;
+import java.util.function.Supplier;
 import okhttp3.mockwebserver.Dispatcher;
 import okhttp3.mockwebserver.MockResponse;
 import okhttp3.mockwebserver.MockWebServer;
@@ -56,6 +58,10 @@ final class SlackStandIn implements AutoCloseable {
   private final Clock clock;
   private final List<Call> calls = new CopyOnWriteArrayList<>();
   private final Deque<MockResponse> scripted = new ArrayDeque<>();
+  private final List<Rule> rules = new CopyOnWriteArrayList<>();
+
+  /** Calls {@code when} matches (by method and form) answer {@code response}, at most {@code times} times. */
+  private record Rule(BiPredicate<String, Map<String, String>> when, Supplier<MockResponse> response, AtomicInteger left) {}
   private final AtomicInteger ts = new AtomicInteger();
   private volatile boolean down;
   private volatile String refusal;
@@ -86,6 +92,19 @@ final class SlackStandIn implements AutoCloseable {
   /** The next answers, whatever the call, before normal service resumes. */
   synchronized void thenAnswer(MockResponse... responses) {
     scripted.addAll(List.of(responses));
+  }
+
+  /**
+   * Calls matching {@code when} (the method, the form fields) answer {@code response} the next
+   * {@code times} times they come, whatever else Slack does: one message Slack refuses, or fails.
+   */
+  void answerWhen(BiPredicate<String, Map<String, String>> when, int times, Supplier<MockResponse> response) {
+    rules.add(new Rule(when, response, new AtomicInteger(times)));
+  }
+
+  /** Slack's answer {@code ok: false} with {@code error} (HTTP 200, as Slack sends it). */
+  static MockResponse error(String error) {
+    return json(Map.of("ok", false, "error", error));
   }
 
   void down(boolean down) {
@@ -143,6 +162,14 @@ final class SlackStandIn implements AutoCloseable {
     synchronized (this) {
       response = scripted.poll();
     }
+    if (response == null) {
+      for (Rule rule : rules) {
+        if (rule.when().test(method, form) && rule.left().getAndDecrement() > 0) {
+          response = rule.response().get();
+          break;
+        }
+      }
+    }
     if (response == null) response = normal(method, form);
     calls.add(new Call(method, form, body, request.getHeader("Authorization"), clock.instant(), status(response, method)));
     return response;
@@ -164,8 +191,12 @@ final class SlackStandIn implements AutoCloseable {
   private int status(MockResponse response, String method) {
     String code = response.getStatus().split(" ")[1];
     int status = Integer.parseInt(code);
-    if (status == 200 && !method.equals("webhook") && refusal != null) return 400;
+    if (status == 200 && !method.equals("webhook") && (refusal != null || refused(response))) return 400;
     return status;
+  }
+
+  private static boolean refused(MockResponse response) {
+    return response.getBody() != null && response.getBody().clone().readUtf8().replace(" ", "").contains("\"ok\":false");
   }
 
   static MockResponse json(Map<String, Object> body) {

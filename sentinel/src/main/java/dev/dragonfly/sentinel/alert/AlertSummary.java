@@ -12,12 +12,21 @@ import java.util.List;
  * @param announced incident changes this pass decided to send (or log)
  * @param sent      outbox rows delivered this pass (this pass's and earlier ones)
  * @param pending   outbox rows still to send
- * @param problems  why alerts could not be decided or delivered (a refused token, the database)
+ * @param problems  why alerts could not be decided or delivered (a refused token, the database, a
+ *                  parked alert, a destination held back)
+ * @param parked    alerts parked within the last hour: never to be sent, see runbooks/alerts.md
+ * @param heldBack  destinations whose alerts wait behind one that cannot be sent yet
  */
-public record AlertSummary(List<OpenIncident> incidents, int announced, int sent, int pending, List<String> problems) {
+public record AlertSummary(List<OpenIncident> incidents, int announced, int sent, int pending, List<String> problems,
+                           int parked, List<String> heldBack) {
   public AlertSummary {
     incidents = List.copyOf(incidents);
     problems = List.copyOf(problems);
+    heldBack = List.copyOf(heldBack);
+  }
+
+  public AlertSummary(List<OpenIncident> incidents, int announced, int sent, int pending, List<String> problems) {
+    this(incidents, announced, sent, pending, problems, 0, List.of());
   }
 
   /** One open incident as the report shows it. */

@@ -11,6 +11,7 @@ import java.net.URI;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.EnumMap;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -41,6 +42,8 @@ public final class Alerts implements AutoCloseable {
   /** The pseudo-check of alert delivery itself: Slack refusing the token or channel. */
   public static final String ALERTING = "alerting";
   private static final String SLACK_STATE = "alerts.slack_refused";
+  /** A parked alert keeps the {@value #ALERTING} incident open this long. */
+  static final java.time.Duration PARKED_REPORTED_FOR = java.time.Duration.ofHours(1);
 
   private final Jdbi jdbi;
   private final Incidents.Policy policy;
@@ -51,19 +54,20 @@ public final class Alerts implements AutoCloseable {
   private final boolean slackConfigured;
 
   Alerts(Jdbi jdbi, AlertSettings settings, String instance, Optional<SlackSender> slack, Optional<SnsSender> sns,
-         Clock clock, Sleeper sleeper) {
+         Map<Status, Set<Route>> destinations, Clock clock, Sleeper sleeper) {
     this.jdbi = jdbi;
     this.policy = new Incidents.Policy(settings.repeatInterval(), settings.clearPasses(), settings.flapWindow());
-    this.routing = new Routing(settings);
+    this.routing = new Routing(instance, destinations);
     this.renderer = new MessageRenderer(instance, settings.runbookBaseUrl());
-    this.deliverer = new Deliverer(jdbi, slack, sns, clock, sleeper, settings.sendTimeLimit());
+    this.deliverer = new Deliverer(jdbi, instance, routing.destinations(), slack, sns, clock, sleeper, settings.sendTimeLimit());
     this.slack = slack;
     this.slackConfigured = slack.isPresent();
   }
 
   /**
    * Alerts as configured: Slack with {@code slackToken} (resolved from its secret by the caller)
-   * or the webhooks, SNS with the alerts topic and {@code sns}.
+   * or the webhooks, SNS with the alerts topic and {@code sns}. Only the destinations this
+   * sentinel can reach are its own: it registers them for the deployment and delivers to them.
    */
   public static Alerts create(AlertSettings settings, Jdbi jdbi, String instance, Optional<String> slackToken,
                               Optional<SnsClient> sns, Clock clock, Sleeper sleeper) {
@@ -73,29 +77,46 @@ public final class Alerts implements AutoCloseable {
     Optional<SlackSender> slack = slackToken.isPresent() || !webhooks.isEmpty()
         ? Optional.of(new SlackSender(settings.slackApiUrl(), slackToken, webhooks)) : Optional.empty();
     Optional<SnsSender> snsSender = settings.alertsTopicArn().flatMap(t -> sns.map(c -> new SnsSender(c, t)));
-    return new Alerts(jdbi, settings, instance, slack, snsSender, clock, sleeper);
+    Map<Status, Set<Route>> own = new EnumMap<>(Status.class);
+    if (slackToken.isPresent()) {
+      settings.alertsChannel().ifPresent(c -> add(own, Status.CRITICAL, Route.channel(c)));
+      settings.warningsChannel().ifPresent(c -> add(own, Status.WARNING, Route.channel(c)));
+    } else {
+      if (webhooks.containsKey(Route.WEBHOOK_ALERTS)) add(own, Status.CRITICAL, Route.WEBHOOK_ALERTS);
+      if (webhooks.containsKey(Route.WEBHOOK_WARNINGS)) add(own, Status.WARNING, Route.WEBHOOK_WARNINGS);
+    }
+    if (snsSender.isPresent()) add(own, Status.CRITICAL, Route.SNS);
+    return new Alerts(jdbi, settings, instance, slack, snsSender, own, clock, sleeper);
+  }
+
+  private static void add(Map<Status, Set<Route>> routes, Status severity, Route route) {
+    routes.computeIfAbsent(severity, s -> new LinkedHashSet<>()).add(route);
   }
 
   /**
    * Decides and sends this pass's alerts. {@code results} are the pass's check results. A pass
-   * with nothing to send costs one connection: the decision, and the outbox found empty.
+   * with nothing to send costs one connection: the decision, and the outbox found empty. A
+   * sentinel without destinations decides (to the deployment's routes) and sends nothing.
    */
   public AlertSummary process(List<CheckResult> results, Instant now) {
     List<String> problems = new ArrayList<>();
     Decided decided;
     try {
       decided = jdbi.inTransaction(h -> {
-        Optional<String> refused = slackRefusal(h);
+        Alerting alerting = alerting(h, now);
         List<CheckResult> all = new ArrayList<>(results);
-        slackResult(refused).ifPresent(all::add);
-        return decide(h, all, now).with(refused, Outbox.pendingCount(h));
+        all.add(alerting.result());
+        return decide(h, all, now).with(alerting, Outbox.pendingCount(h));
       });
     } catch (RuntimeException e) {
       String problem = "alerts not decided: " + TransientFailures.describe(e);
       log.error("{}; the next pass decides again", problem);
       return AlertSummary.failed(problem);
     }
-    if (decided.pending() == 0) return new AlertSummary(decided.open(), decided.announced(), 0, 0, problems);
+    if (decided.pending() == 0 || routing.destinations().isEmpty()) {
+      // nothing of ours to send: what waits is for a sentinel with that destination
+      return summary(decided, 0, decided.pending(), problems, Map.of());
+    }
 
     Deliverer.Round round = deliver(problems);
     int sent = round.sent();
@@ -105,43 +126,90 @@ public final class Alerts implements AutoCloseable {
     refused.ifPresent(r -> log.error("SLACK REFUSED THE ALERTS ({}): fix SLACK_BOT_TOKEN, SLACK_WEBHOOK_URL or the channel; "
         + "alerts wait in the outbox until then", r));
     round.rejected().forEach((route, error) -> problems.add(route + " refused: " + error));
-    if (slackConfigured && !refused.equals(decided.slackRefused()) && (refused.isPresent() || round.slackTookIt())) {
-      // Slack's state changed: say so now (to SNS), not a pass later.
-      saveSlackRefusal(refused, now);
+    round.parked().forEach(p -> problems.add("alert parked: " + p));
+    boolean slackChanged = slackConfigured && !refused.equals(decided.alerting().slackRefused())
+        && (refused.isPresent() || round.slackTookIt());
+    if (slackChanged) saveSlackRefusal(refused, now);
+    Map<String, String> heldBack = round.heldBack();
+    if (slackChanged || !round.parked().isEmpty()) {
+      // Slack's state changed or alerts were parked: say so now (to SNS), not a pass later.
       try {
-        Decided aboutSlack = jdbi.inTransaction(h -> decide(h, List.of(slackResult(refused).orElseThrow()), now));
-        decided = decided.and(aboutSlack);
+        Decided aboutAlerting = jdbi.inTransaction(h -> {
+          Alerting after = alerting(h, now);
+          return decide(h, List.of(after.result()), now).with(after, 0);
+        });
+        decided = decided.and(aboutAlerting);
         Deliverer.Round again = deliver(problems);
         sent += again.sent();
         pending = again.pending();
+        heldBack = again.heldBack().isEmpty() ? heldBack : again.heldBack();
       } catch (RuntimeException e) {
-        problems.add("alerts about Slack not decided: " + TransientFailures.describe(e));
+        problems.add("alerts about alerting not decided: " + TransientFailures.describe(e));
       }
     }
-    return new AlertSummary(decided.open(), decided.announced(), sent, Math.max(pending, 0), problems);
+    heldBack.forEach((route, why) -> problems.add(route + " held back: " + why));
+    return summary(decided, sent, Math.max(pending, 0), problems, heldBack);
+  }
+
+  private AlertSummary summary(Decided d, int sent, int pending, List<String> problems, Map<String, String> heldBack) {
+    return new AlertSummary(d.open(), d.announced(), sent, pending, problems, d.alerting().parked().count(),
+        List.copyOf(heldBack.keySet()));
   }
 
   /**
-   * What the decision step found: the open incidents, how many changes it announced, what Slack
-   * said last (a refusal, from {@code sentinel_state}) and the outbox rows waiting after it.
+   * The state of alert delivery itself, from the database so that every pass decides it alike:
+   * what Slack said last (a refusal, in {@code sentinel_state}, written by the sentinel that
+   * delivers) and the alerts parked within {@link #PARKED_REPORTED_FOR}.
    */
-  private record Decided(List<AlertSummary.OpenIncident> open, int announced, Optional<String> slackRefused, int pending) {
+  private record Alerting(Optional<String> slackRefused, Outbox.Parked parked) {
+    static final Alerting NONE = new Alerting(Optional.empty(), new Outbox.Parked(0, null));
+
+    /** The {@value #ALERTING} check: CRITICAL while Slack refuses our token or channel, or alerts were parked. */
+    CheckResult result() {
+      List<Finding> findings = new ArrayList<>();
+      slackRefused.ifPresent(r -> {
+        String summary = "Slack refuses the alerts (" + r + "): fix the token (SLACK_BOT_TOKEN or its secret), the "
+            + "webhook URL or the channel; the alerts wait in the outbox; see 'sentinel --json'";
+        findings.add(new Finding("slack", Status.CRITICAL, summary, Map.of("refused", r)));
+      });
+      if (parked.count() > 0) {
+        String summary = parked.count() + " alert(s) could not be delivered and were parked in the last "
+            + PARKED_REPORTED_FOR.toMinutes() + " min, latest " + parked.latest() + "; what they said is in "
+            + "'sentinel --json' and the log; see runbooks/alerts.md";
+        findings.add(new Finding("parked", Status.CRITICAL, summary, Map.of("parked", parked.count(), "latest", parked.latest())));
+      }
+      if (findings.isEmpty()) return CheckResult.of(ALERTING, Status.OK, "alerts are delivered");
+      return new CheckResult(ALERTING, Status.CRITICAL, findings.stream().map(Finding::summary)
+          .collect(Collectors.joining("; ")), Map.of(), findings, List.of());
+    }
+  }
+
+  private static Alerting alerting(Handle h, Instant now) {
+    Optional<String> refused = SentinelState.read(h, SLACK_STATE).map(n -> n.path("error").asText(null));
+    return new Alerting(refused, Outbox.parkedSince(h, now.minus(PARKED_REPORTED_FOR)));
+  }
+
+  /**
+   * What the decision step found: the open incidents, how many changes it announced, the state
+   * of alert delivery it decided on and the outbox rows waiting after it.
+   */
+  private record Decided(List<AlertSummary.OpenIncident> open, int announced, Alerting alerting, int pending) {
     Decided(List<AlertSummary.OpenIncident> open, int announced) {
-      this(open, announced, Optional.empty(), 0);
+      this(open, announced, Alerting.NONE, 0);
     }
 
-    Decided with(Optional<String> slackRefused, int pending) {
-      return new Decided(open, announced, slackRefused, pending);
+    Decided with(Alerting alerting, int pending) {
+      return new Decided(open, announced, alerting, pending);
     }
 
-    /** This pass's decisions and a later round's of the same pass: the later state of an incident wins. */
+    /** This pass's decisions and a later round's of the same pass: the later state of an incident, and of alerting, wins. */
     Decided and(Decided later) {
       Map<Long, AlertSummary.OpenIncident> byId = new LinkedHashMap<>();
       open.forEach(i -> byId.put(i.id(), i));
       later.open.forEach(i -> byId.put(i.id(), i));
       List<Long> stillOpen = later.open.stream().map(AlertSummary.OpenIncident::id).toList();
       byId.values().removeIf(i -> i.check().equals(ALERTING) && !stillOpen.contains(i.id()));
-      return new Decided(List.copyOf(byId.values()), announced + later.announced, slackRefused, pending);
+      return new Decided(List.copyOf(byId.values()), announced + later.announced, later.alerting, pending);
     }
   }
 
@@ -152,14 +220,16 @@ public final class Alerts implements AutoCloseable {
       String problem = "alerts not delivered: " + TransientFailures.describe(e);
       log.error("{}; they wait in the outbox", problem);
       problems.add(problem);
-      return new Deliverer.Round(0, -1, Map.of(), false);
+      return Deliverer.Round.nothing(-1);
     }
   }
 
   private Decided decide(Handle h, List<CheckResult> results, Instant now) {
     h.execute("SELECT pg_advisory_xact_lock(hashtext('intake.alert_incidents'))");
+    Routing.Deployment deployment = routing.deployment(h, now);
     List<Silences.Silence> silences = Silences.active(h, now);
     List<Incidents.Step> steps = new ArrayList<>(Incidents.evaluate(h, results, now, policy, silences));
+    if (deployment.known()) announceWhatAwaitedRoutes(h, steps);
     Map<String, List<Action>> did = new HashMap<>();
     results.forEach(r -> did.put(r.check(), r.actions()));
 
@@ -168,6 +238,7 @@ public final class Alerts implements AutoCloseable {
       if (steps.get(i).announced()) byCheck.computeIfAbsent(steps.get(i).incident().check(), c -> new ArrayList<>()).add(i);
     }
     int announced = 0;
+    Map<Long, Boolean> awaiting = new HashMap<>();
     for (Map.Entry<String, List<Integer>> check : byCheck.entrySet()) {
       Map<Integer, Set<Route>> routes = new LinkedHashMap<>();
       for (int i : check.getValue()) {
@@ -175,7 +246,9 @@ public final class Alerts implements AutoCloseable {
         logChange(s);
         Set<Route> r = new LinkedHashSet<>();
         s.incident().routes().forEach(k -> r.add(new Route(k)));
-        if (s.change() != Change.RESOLVED) r.addAll(routing.forSeverity(s.incident().severity(), s.incident().check()));
+        if (s.change() != Change.RESOLVED) r.addAll(deployment.forSeverity(s.incident().severity(), s.incident().check()));
+        // Decided before any sentinel with a destination was seen: logged now, sent once one is.
+        awaiting.put(s.incident().id(), !deployment.known() && s.change() != Change.RESOLVED);
         routes.put(i, r);
         announced++;
       }
@@ -191,12 +264,33 @@ public final class Alerts implements AutoCloseable {
       }
     }
     Incidents.save(h, steps);
+    if (!awaiting.isEmpty()) {
+      var batch = h.prepareBatch("UPDATE intake.alert_incidents SET awaiting_routes = :awaiting WHERE id = :id");
+      awaiting.forEach((id, a) -> batch.bind("awaiting", a).bind("id", id).add());
+      batch.execute();
+    }
     List<AlertSummary.OpenIncident> open = steps.stream().filter(s -> s.incident().open()).map(s -> {
       Incident i = s.incident();
       return new AlertSummary.OpenIncident(i.id(), i.check(), i.subject(), i.severity(), i.openedAt(), i.flapping(),
           s.silence().map(Silences.Silence::id).orElse(null), s.silence().map(x -> x.expiresAt().toString()).orElse(null));
     }).toList();
     return new Decided(open, announced);
+  }
+
+  /**
+   * Open incidents a pass decided while no sentinel with a destination was known (logged only):
+   * announced now as opened, to the routes the deployment has since.
+   */
+  private static void announceWhatAwaitedRoutes(Handle h, List<Incidents.Step> steps) {
+    Set<Long> awaiting = Set.copyOf(h.createQuery(
+        "SELECT id FROM intake.alert_incidents WHERE status = 'open' AND awaiting_routes").mapTo(Long.class).list());
+    if (awaiting.isEmpty()) return;
+    for (int i = 0; i < steps.size(); i++) {
+      Incidents.Step s = steps.get(i);
+      if (awaiting.contains(s.incident().id()) && s.seen() && s.incident().open() && !s.announced() && s.silence().isEmpty()) {
+        steps.set(i, new Incidents.Step(s.incident(), Change.OPENED, s.silence(), true));
+      }
+    }
   }
 
   /** One check's announcements to one destination: one grouped message (Slack: a post, or an update and a reply per message). */
@@ -267,21 +361,6 @@ public final class Alerts implements AutoCloseable {
         log.warn("alert {} {} {} {}: {}", s.change().label(), i.severity().label(), i.check(), i.subject(), i.summary());
       }
     }
-  }
-
-  /** The {@value #ALERTING} check: CRITICAL while Slack refuses our token or channel, ok once it takes a message. */
-  private Optional<CheckResult> slackResult(Optional<String> refused) {
-    if (!slackConfigured) return Optional.empty();
-    if (refused.isEmpty()) return Optional.of(CheckResult.of(ALERTING, Status.OK, "Slack takes the alerts"));
-    String summary = "Slack refuses the alerts (" + refused.get() + "): fix the token (SLACK_BOT_TOKEN or its secret), the "
-        + "webhook URL or the channel; the alerts wait in the outbox; see 'sentinel --json'";
-    return Optional.of(new CheckResult(ALERTING, Status.CRITICAL, summary, Map.of(),
-        List.of(new Finding("slack", Status.CRITICAL, summary, Map.of("refused", refused.get()))), List.of()));
-  }
-
-  private Optional<String> slackRefusal(Handle h) {
-    if (!slackConfigured) return Optional.empty();
-    return SentinelState.read(h, SLACK_STATE).map(n -> n.path("error").asText(null));
   }
 
   private void saveSlackRefusal(Optional<String> refused, Instant now) {

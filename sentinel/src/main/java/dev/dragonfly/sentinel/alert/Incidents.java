@@ -118,12 +118,9 @@ final class Incidents {
       Incident r = recent.get();
       Incident reopened = new Incident(r.id(), check, f.subject(), true, f.status(), f.summary(), f.facts(), r.openedAt(),
           now, 0, null, r.notifiedAt(), r.notifiedSeverity(), r.routes(), r.reopened() + 1, true, silenceId(silence));
-      Change change;
-      if (silence.isPresent()) change = Change.NONE;
-      else if (!r.flapping()) change = Change.FLAPPING; // said once; then held quiet until it settles
-      else if (r.notifiedSeverity() != null && !r.notifiedSeverity().atLeast(f.status())) change = Change.WORSE;
-      else change = Change.NONE;
-      return new Step(reopened, change, silence);
+      // Said once per episode: while it stays open its changes are stillBad's, and it resolves
+      // (and stops flapping) only once it settled for the whole flap window.
+      return new Step(reopened, silence.isPresent() ? Change.NONE : Change.FLAPPING, silence);
     }
     long id = h.createUpdate("""
             INSERT INTO intake.alert_incidents (check_name, subject, status, severity, summary, facts, opened_at, last_bad_at)

@@ -15,4 +15,12 @@ sealed interface Outcome {
 
   /** The destination refused our credentials or target (invalid_auth, channel_not_found): an operator must fix it. */
   record Rejected(String error) implements Outcome {}
+
+  /**
+   * The destination refused this one message and will refuse it again however often it is sent
+   * ({@code msg_too_long}, {@code invalid_blocks}): it is parked, the messages behind it go on.
+   * {@code messageGone}: an update or reply whose Slack message was deleted or can no longer be
+   * edited ({@code message_not_found}, {@code cant_update_message}); the message is posted anew.
+   */
+  record Permanent(String error, boolean messageGone) implements Outcome {}
 }

@@ -30,6 +30,14 @@ final class SlackSender implements AutoCloseable {
       "token_revoked", "token_expired", "no_permission", "missing_scope", "channel_not_found", "not_in_channel",
       "is_archived", "invalid_token", "no_service", "no_team", "team_disabled", "action_prohibited", "no_active_hooks");
 
+  /** The message an update or reply is for is gone or frozen: posting it anew is the only way to show it. */
+  private static final Set<String> MESSAGE_GONE = Set.of("message_not_found", "cant_update_message", "edit_window_closed",
+      "thread_not_found");
+  /** Errors about this one message that no retry fixes. */
+  private static final Set<String> MESSAGE_REFUSED = Set.of("msg_too_long", "invalid_blocks", "invalid_blocks_format",
+      "no_text", "too_many_attachments", "invalid_attachments", "invalid_arguments", "invalid_payload", "invalid_thread_ts",
+      "no_dupes");
+
   private final Slack slack;
   private final Optional<MethodsClient> methods;
   private final Map<Route, URI> webhooks;
@@ -71,6 +79,7 @@ final class SlackSender implements AutoCloseable {
       String body = r.getBody() == null ? "" : r.getBody().trim();
       if (code == 429) return new Outcome.RetryAfter(retryAfter(header(r.getHeaders(), "Retry-After")), "webhook answered 429");
       if (code >= 500) return new Outcome.Failed("webhook answered " + code);
+      if (code == 400 && MESSAGE_REFUSED.contains(body)) return new Outcome.Permanent("the webhook refused the message: " + body, false);
       if (CONFIGURATION_ERRORS.contains(body) || code == 403 || code == 404 || code == 410) {
         return new Outcome.Rejected("the webhook was refused: " + code + " " + body);
       }
@@ -94,6 +103,8 @@ final class SlackSender implements AutoCloseable {
       }
       if ("ratelimited".equals(r.getError())) return new Outcome.RetryAfter(DEFAULT_RETRY_AFTER, "ratelimited");
       if (CONFIGURATION_ERRORS.contains(r.getError())) return new Outcome.Rejected("Slack refused the call: " + r.getError());
+      if (MESSAGE_GONE.contains(r.getError())) return new Outcome.Permanent("Slack answered " + r.getError(), true);
+      if (MESSAGE_REFUSED.contains(r.getError())) return new Outcome.Permanent("Slack answered " + r.getError(), false);
       return new Outcome.Failed("Slack answered " + r.getError());
     } catch (SlackApiException e) {
       int code = e.getResponse().code();

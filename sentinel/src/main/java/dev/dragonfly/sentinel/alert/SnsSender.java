@@ -30,6 +30,9 @@ final class SnsSender {
       if (status == 403 || "NotFound".equals(code) || "AuthorizationError".equals(code)) {
         return new Outcome.Rejected("SNS refused the publish to the alerts topic: " + code);
       }
+      if ("InvalidParameter".equals(code) || "InvalidParameterValue".equals(code)) {
+        return new Outcome.Permanent("SNS refused the message: " + code, false); // too long, or an attribute it will never take
+      }
       return new Outcome.Failed("SNS answered " + status + " " + code);
     } catch (SdkClientException e) {
       return new Outcome.Failed("SNS unreachable: " + e.getMessage());

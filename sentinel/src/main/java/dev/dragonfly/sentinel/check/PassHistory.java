@@ -12,10 +12,16 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * What earlier passes saw, for the {@code self} check: when the last pass ran, and which checks
- * have been unknown how many passes in a row. Kept in memory (a loop keeps it through a
- * database outage) and in {@code intake.sentinel_state} (a scheduled function often starts in
- * a new process); the database copy is read once, on the first pass.
+ * What earlier passes saw, for the {@code self} check: when this sentinel's last pass ran, and
+ * which checks have been unknown how many passes in a row.
+ *
+ * <p>The time of the last pass is this process's own: a gap is only ever between two passes of
+ * one running sentinel. The database copy of it is anyone's last pass (a one-shot from a shell,
+ * the daemon before its restart), so a daemon starting 40 s after someone's one-shot pass, or
+ * after a deploy, would report its own start as a gap; a sentinel that was down is what the
+ * dead-man's switch tells (it notices while the sentinel is down, which a pass cannot). The
+ * unknown streaks are kept in {@code intake.sentinel_state} too, read once on the first pass,
+ * so that a scheduled function (often a new process) still counts them.
  */
 public final class PassHistory {
   private static final Logger log = LoggerFactory.getLogger(PassHistory.class);
@@ -23,9 +29,12 @@ public final class PassHistory {
   /** A check unknown {@code passes} passes in a row, since {@code since}. */
   public record Streak(int passes, Instant since) {}
 
-  /** What the previous pass left. */
-  public record Previous(Optional<Instant> lastPassAt, Map<String, Streak> unknown) {
-    static final Previous NONE = new Previous(Optional.empty(), Map.of());
+  /**
+   * What the previous pass left: {@code lastPassAt} is this process's previous pass (none on its
+   * first), {@code before} the last pass recorded by any sentinel before this process started.
+   */
+  public record Previous(Optional<Instant> lastPassAt, Map<String, Streak> unknown, Optional<String> before) {
+    static final Previous NONE = new Previous(Optional.empty(), Map.of(), Optional.empty());
   }
 
   private final Optional<SentinelState> state;
@@ -60,7 +69,7 @@ public final class PassHistory {
       Streak s = before.get(r.check());
       unknown.put(r.check(), s == null ? new Streak(1, at) : new Streak(s.passes() + 1, s.since()));
     }
-    previous = new Previous(Optional.of(at), unknown);
+    previous = new Previous(Optional.of(at), unknown, Optional.empty());
     state.ifPresent(st -> {
       try {
         Map<String, Object> streaks = new HashMap<>();
@@ -79,13 +88,14 @@ public final class PassHistory {
     if (state.isEmpty()) return Previous.NONE;
     try {
       Map<String, JsonNode> values = state.get().read("pass", "streaks");
-      Optional<Instant> at = Optional.ofNullable(values.get("pass")).map(n -> Instant.parse(n.path("at").asText()));
+      Optional<String> before = Optional.ofNullable(values.get("pass"))
+          .map(n -> n.path("at").asText() + " by " + n.path("instance").asText());
       Map<String, Streak> unknown = new LinkedHashMap<>();
       Optional.ofNullable(values.get("streaks")).ifPresent(n -> n.fields().forEachRemaining(e -> {
         JsonNode v = e.getValue();
         unknown.put(e.getKey(), new Streak(v.path("passes").asInt(), Instant.parse(v.path("since").asText())));
       }));
-      return new Previous(at, unknown);
+      return new Previous(Optional.empty(), unknown, before);
     } catch (RuntimeException e) {
       log.debug("pass history not read (the database is not answering): {}", e.getMessage());
       return Previous.NONE;

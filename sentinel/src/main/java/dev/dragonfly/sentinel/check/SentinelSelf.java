@@ -9,9 +9,11 @@ import java.util.Map;
 import java.util.stream.Collectors;
 
 /**
- * {@code self} (runbooks/sentinel-self.md): the sentinel watching itself. Its previous pass is
- * older than three intervals (it was down, or its schedule stopped: from when to when); a check
- * has been {@code unknown} for several passes running. It also says when checks that were
+ * {@code self} (runbooks/sentinel-self.md): the sentinel watching itself. Its own previous pass
+ * is older than three intervals (a pass hung, the machine paused, its schedule skipped: from
+ * when to when); a check has been {@code unknown} for several passes running. Only a gap
+ * between two passes of this running sentinel counts: a start after a deploy, a restart or
+ * someone's one-shot pass is not one (see {@link PassHistory}). It also says when checks that were
  * unknown run again. It runs after the other checks of the pass, to see their statuses. The
  * dead-man's switch, which notices a sentinel that is down altogether, is pinged by the pass.
  */
@@ -43,7 +45,7 @@ public final class SentinelSelf implements Check {
       if (gap.compareTo(interval.multipliedBy(3)) > 0) {
         findings.add(new Finding("sentinel", Status.WARNING, "no sentinel pass from " + last + " to " + now + " ("
             + StuckBatches.human(gap) + "; passes are due every " + StuckBatches.human(interval)
-            + "): it was down or its schedule stopped", Map.of("last_pass_at", last.toString(), "gap_seconds", gap.toSeconds())));
+            + "): this sentinel was running but did not pass (a pass hung, or it was paused)", Map.of("last_pass_at", last.toString(), "gap_seconds", gap.toSeconds())));
       }
     });
     current.forEach((check, status) -> {
@@ -65,6 +67,7 @@ public final class SentinelSelf implements Check {
     details.put("interval_seconds", interval.toSeconds());
     details.put("unknown_passes_limit", unknownPassesLimit);
     previous.lastPassAt().ifPresent(t -> details.put("previous_pass_at", t.toString()));
+    previous.before().ifPresent(t -> details.put("last_pass_before_this_sentinel_started", t));
     if (!notes.isEmpty()) details.put("recovered", notes);
     if (findings.isEmpty()) {
       String summary = notes.isEmpty() ? "passes on time" : "passes on time; " + String.join("; ", notes);
