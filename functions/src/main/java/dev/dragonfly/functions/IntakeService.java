@@ -199,28 +199,11 @@ public final class IntakeService {
     return b -> { };
   }
 
-  /**
-   * In a versioned bucket the event names a version, which S3 keeps after the key is deleted or
-   * uploaded again; only the key's current version is what the vendor means. A delete marker as
-   * the current version (HEAD of the key: 404) is a deletion; another current version is a newer
-   * upload, loaded from its own event, which an older version loaded after it would overwrite.
-   */
+  /** In a versioned bucket, a version that is no longer the key's current one is not loaded (see ObjectGone). */
   private Optional<RowError> notCurrent(S3ObjectEvent event) {
-    if (!event.version().startsWith("version:")) return Optional.empty(); // an unversioned object: the ETag condition does this
-    HeadObjectResponse current;
-    try {
-      current = s3.headObject(HeadObjectRequest.builder().bucket(event.bucket()).key(event.key()).build());
-    } catch (S3Exception e) {
-      if (e.statusCode() != 404) throw e;
-      return Optional.of(ObjectGone.error());
-    }
-    if (Boolean.TRUE.equals(current.deleteMarker())) return Optional.of(ObjectGone.error());
-    if (event.versionId().equals(current.versionId())) return Optional.empty();
-    return Optional.of(new RowError(null, null, ErrorCode.OBJECT_SUPERSEDED, "a newer version of the object (version "
-        + current.versionId() + ") was uploaded before this one (version " + event.versionId() + ") could be read;"
-        + " the newer one is loaded from its own event and this one is not, so that it cannot overwrite it;"
-        + " to load this content, upload it again"));
+    return ObjectGone.notCurrent(s3, event.bucket(), event.key(), event.version());
   }
+
 
   private void report(IntakeKey key, ObjectRef ref, IntakeResult result) {
     if (result.status().equals(IntakeResult.IN_PROGRESS)) {

@@ -2,6 +2,9 @@ package dev.dragonfly.functions;
 
 import dev.dragonfly.intake.ErrorCode;
 import dev.dragonfly.intake.RowError;
+import java.util.Optional;
+import software.amazon.awssdk.services.s3.S3Client;
+import software.amazon.awssdk.services.s3.model.HeadObjectResponse;
 import software.amazon.awssdk.services.s3.model.S3Exception;
 
 /**
@@ -29,5 +32,33 @@ public final class ObjectGone {
   public static RowError error() {
     return new RowError(null, null, ErrorCode.OBJECT_NOT_FOUND,
         "the object was deleted or replaced before it could be read; upload it again if it should load");
+  }
+
+  /**
+   * In a versioned bucket a batch names a version, which S3 keeps after the key is deleted or
+   * uploaded again; only the key's current version is what the vendor means. A delete marker as
+   * the current version (HEAD of the key: 404) is a deletion ({@link #error()}); another current
+   * version is a newer upload, loaded from its own event, which an older version loaded after it
+   * would overwrite ({@code OBJECT_SUPERSEDED}). Empty for a current version, or an unversioned
+   * object (there the ETag condition of the read does this).
+   *
+   * @param version the batch's object version: {@code version:<id>} or {@code etag:<etag>}
+   */
+  public static Optional<RowError> notCurrent(S3Client s3, String bucket, String key, String version) {
+    if (!version.startsWith("version:")) return Optional.empty();
+    String versionId = version.substring("version:".length());
+    HeadObjectResponse current;
+    try {
+      current = s3.headObject(b -> b.bucket(bucket).key(key));
+    } catch (S3Exception e) {
+      if (e.statusCode() != 404) throw e;
+      return Optional.of(error());
+    }
+    if (Boolean.TRUE.equals(current.deleteMarker())) return Optional.of(error());
+    if (versionId.equals(current.versionId())) return Optional.empty();
+    return Optional.of(new RowError(null, null, ErrorCode.OBJECT_SUPERSEDED, "a newer version of the object (version "
+        + current.versionId() + ") was uploaded before this one (version " + versionId + ") could be read;"
+        + " the newer one is loaded from its own event and this one is not, so that it cannot overwrite it;"
+        + " to load this content, upload it again"));
   }
 }

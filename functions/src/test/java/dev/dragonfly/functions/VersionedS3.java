@@ -23,12 +23,12 @@ import software.amazon.awssdk.services.s3.S3Client;
  * the s3mock-runtime module, named by the {@code s3mock.lib} system property) run in a class
  * loader of their own; the tests reach it over HTTP through the real SDK client only.
  */
-final class VersionedS3 implements AutoCloseable {
+public final class VersionedS3 implements AutoCloseable {
   private final URLClassLoader loader;
   private final Object app;
   private final int port;
 
-  VersionedS3() throws Exception {
+  public VersionedS3() throws Exception {
     String lib = System.getProperty("s3mock.lib");
     if (lib == null || !Files.isDirectory(Path.of(lib)))
       throw new IllegalStateException("s3mock.lib is not a directory: " + lib
@@ -54,11 +54,11 @@ final class VersionedS3 implements AutoCloseable {
     }
   }
 
-  URI endpoint() {
+  public URI endpoint() {
     return URI.create("http://127.0.0.1:" + port);
   }
 
-  S3Client client() {
+  public S3Client client() {
     return S3Client.builder()
         .endpointOverride(endpoint())
         .region(Region.US_EAST_1)

@@ -13,7 +13,7 @@ import java.util.stream.Collectors;
  * not be seen, e.g. the database is down), or its alerts could not be decided or delivered
  * (incidents and the outbox live in the database; Slack or SNS refused). Such a pass pings the
  * dead-man's switch's {@code /fail} and turns {@code /healthz} to 503, so that something outside
- * the sentinel tells a person (README "Sentinel outages").
+ * the sentinel tells a person (runbooks/sentinel-self.md, "When the sentinel cannot tell anyone").
  */
 final class PassTrouble {
   private PassTrouble() {}

@@ -219,12 +219,13 @@ class ErrorSpikeTest {
   }
 
   @Test
-  void filesWhoseObjectWasGoneBeforeItWasReadAreNotRejectionsOfTheVendorsData() {
+  void filesWhoseObjectWasGoneOrReplacedBeforeItWasReadAreNotRejectionsOfTheVendorsData() {
     files("acme", f.clock.instant().minus(Duration.ofMinutes(1)), 5, "OBJECT_NOT_FOUND");
+    files("acme", f.clock.instant().minus(Duration.ofMinutes(1)), 5, "OBJECT_SUPERSEDED");
     CheckResult r = pass();
     assertThat(r.status()).as(r.summary()).isEqualTo(Status.OK);
 
-    files("acme", f.clock.instant().minus(Duration.ofMinutes(1)), 5, "ERROR_RATE_EXCEEDED"); // 5 of 10
+    files("acme", f.clock.instant().minus(Duration.ofMinutes(1)), 10, "ERROR_RATE_EXCEEDED"); // 10 of 20
     assertThat(pass().status()).isEqualTo(Status.WARNING);
   }
 }

@@ -8,6 +8,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.dragonfly.functions.SnsFake;
+import dev.dragonfly.functions.VersionedS3;
 import dev.dragonfly.intake.Batch;
 import dev.dragonfly.intake.BatchCounts;
 import dev.dragonfly.intake.BatchStore;
@@ -292,6 +293,36 @@ class StuckBatchesTest {
         .isEqualTo(1);
     assertThat(f.count("SELECT count(*) FROM intake.sentinel_audit WHERE action = 'redrive'")).isEqualTo(1);
     assertThat(f.count("SELECT count(*) FROM intake.sentinel_audit WHERE action = 'force_fail'")).isZero();
+  }
+
+  @Test
+  void anInProcessReDriveOfAVersionANewerUploadReplacedFailsItOnceAsSuperseded() throws Exception {
+    try (VersionedS3 versioned = new VersionedS3(); S3Client s3 = versioned.client()) {
+      s3.createBucket(b -> b.bucket("intake"));
+      s3.putBucketVersioning(b -> b.bucket("intake").versioningConfiguration(v -> v.status("Enabled")));
+      String key = "incoming/judgments/replaced.csv";
+      String v1 = s3.putObject(b -> b.bucket("intake").key(key),
+          software.amazon.awssdk.core.sync.RequestBody.fromString(dev.dragonfly.intake.Fixtures.csv(
+              dev.dragonfly.intake.Fixtures.row("OLD-1")))).versionId();
+      s3.putObject(b -> b.bucket("intake").key(key), software.amazon.awssdk.core.sync.RequestBody.fromString(
+          dev.dragonfly.intake.Fixtures.csv(dev.dragonfly.intake.Fixtures.row("NEW-1"))));
+      long id = f.db.jdbi().withHandle(h -> h.createQuery("""
+              INSERT INTO intake.batches (source, object_key, object_version, status, owner_token, heartbeat_at,
+                                          started_at, error_threshold_percent)
+              VALUES ('judgments', :key, :version, 'staging', gen_random_uuid(), :hb, :hb, 10) RETURNING id""")
+          .bind("key", key).bind("version", "version:" + v1).bind("hb", f.clock.instant()).mapTo(Long.class).one());
+      try (SentinelFactory.Built sentinel = SentinelFactory.build(f.config(Map.of("INTAKE_BUCKET", "intake")), f.db, f.clock,
+          f.clock, new SentinelFactory.Clients(Optional.of(s3), Optional.empty()), Sleeper.REAL)) {
+        f.clock.advance(Duration.ofSeconds(46));
+        assertThat(sentinel.sentinel().runOnce(f.clock.instant()).check(StuckBatches.NAME).summary())
+            .contains("batch " + id + " re-driven");
+        sentinel.localRedriver().orElseThrow().awaitQueued(Duration.ofSeconds(60));
+      }
+      Batch failed = batch(id);
+      assertThat(failed.status()).isEqualTo("failed");
+      assertThat(failed.rejectionReason()).startsWith("OBJECT_SUPERSEDED: a newer version of the object");
+      assertThat(f.count("SELECT count(*) FROM intake.judgments")).isZero(); // v1 never overwrote anything
+    }
   }
 
   @Test

@@ -30,10 +30,12 @@ public final class ErrorSpike implements Check {
   private static final int TOP = 5;
   /**
    * The codes that reject a file for what it holds: every file-level code but OBJECT_NOT_FOUND
-   * (the object was gone before it was read: nothing about the vendor's data).
+   * and OBJECT_SUPERSEDED (the object was deleted, or a newer version uploaded, before it was
+   * read: nothing about the vendor's data; a vendor correcting a file quickly is no spike).
    */
   static final List<String> FILE_CODES = Arrays.stream(ErrorCode.values())
-      .filter(c -> c.rejectsFile() && c != ErrorCode.OBJECT_NOT_FOUND).map(ErrorCode::name).toList();
+      .filter(c -> c.rejectsFile() && c != ErrorCode.OBJECT_NOT_FOUND && c != ErrorCode.OBJECT_SUPERSEDED)
+      .map(ErrorCode::name).toList();
   /** The batches each share is taken over: decided, not a dry run, finished in the window. */
   private static final String DECIDED_IN_WINDOW = """
       NOT b.dry_run AND b.status IN ('completed', 'failed', 'rolled_back')

@@ -8,6 +8,7 @@ import dev.dragonfly.intake.IntakePipeline;
 import dev.dragonfly.intake.IntakeResult;
 import dev.dragonfly.intake.ObjectOpener;
 import dev.dragonfly.intake.ObjectRef;
+import dev.dragonfly.intake.RowError;
 import java.io.BufferedInputStream;
 import java.io.InputStream;
 import java.nio.file.Files;
@@ -75,8 +76,12 @@ public final class LocalRedriver implements Redriver, AutoCloseable {
     last.set(runner.submit(() -> {
       try {
         IntakeResult result;
+        // as the ingest function does: a version no longer current (deleted, replaced) is not loaded
+        Optional<RowError> notCurrent = localFile(batch).isPresent() ? Optional.empty()
+            : ObjectGone.notCurrent(s3.orElseThrow(), bucket.orElseThrow(), batch.objectKey(), batch.objectVersion());
         try {
-          result = pipeline.retryingTransientFailures(() -> pipeline.ingest(ref, opener, IngestOptions.DEFAULT));
+          result = notCurrent.isPresent() ? pipeline.rejectUnread(ref, notCurrent.get(), false)
+              : pipeline.retryingTransientFailures(() -> pipeline.ingest(ref, opener, IngestOptions.DEFAULT));
         } catch (RuntimeException e) {
           if (localFile(batch).isPresent() || !ObjectGone.causedBy(e)) throw e;
           // as the ingest function records it: failed once, OBJECT_NOT_FOUND, not re-driven until force-failed
