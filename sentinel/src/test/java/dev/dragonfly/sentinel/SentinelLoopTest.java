@@ -215,7 +215,7 @@ class SentinelLoopTest {
         }
       });
       deadMansSwitch.start();
-      SentinelConfig config = SentinelConfig.fromEnv(Map.of("SENTINEL_INSTANCE", "outage-ping-test",
+      SentinelConfig config = SentinelConfig.fromEnv(Map.of("SENTINEL_INSTANCE", "outage-ping-test", "SENTINEL_CHECK_TIME_LIMIT", "2s",
           "SENTINEL_UNKNOWN_PASSES", "100", "SENTINEL_PING_URL", deadMansSwitch.url("/ping/abc").toString()));
       try (SentinelFactory.Built built = SentinelFactory.build(config, db, clock, NO_AWS);
            SentinelLoop loop = new SentinelLoop(() -> built.sentinel().runOnce(new PassClock(db, clock)
